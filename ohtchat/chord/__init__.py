@@ -1,0 +1,1 @@
+"""The Chord identifier ring: successor list, predecessor, fingers, Zave-correct maintenance."""

@@ -1,0 +1,1 @@
+"""Identities and primitives: ed25519 keys, onion addresses, hybrid post-quantum KEM."""

@@ -1,0 +1,1 @@
+"""Authenticated post-quantum sessions: the mutual handshake, AEAD channel, RPC and pooling."""

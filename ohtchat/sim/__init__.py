@@ -1,0 +1,1 @@
+"""Virtual time and simulation helpers for running thousands of nodes in one process."""

@@ -1,0 +1,1 @@
+"""Encrypted, crash-safe storage on TinyDB: accounts, contacts, channels, messages."""

@@ -1,0 +1,1 @@
+"""Bytes on the wire: length-prefixed frames and the typed, versioned message envelope."""
