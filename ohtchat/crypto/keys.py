@@ -40,7 +40,11 @@ class SigningKey:
     """An ed25519 key pair (PyNaCl), created fresh or from a stored 32-byte seed."""
 
     def __init__(self, seed: bytes | None = None) -> None:
-        self._sk = nacl.signing.SigningKey(seed) if seed is not None else nacl.signing.SigningKey.generate()
+        self._sk = (
+            nacl.signing.SigningKey(seed)
+            if seed is not None
+            else nacl.signing.SigningKey.generate()
+        )
         self.public: bytes = bytes(self._sk.verify_key)
 
     @property
@@ -64,7 +68,9 @@ class AccountKey(SigningKey):
         """The account id: hex SHA3-256 of the public key."""
         return account_id(self.public)
 
-    def certify(self, node_public: bytes, now: int, lifetime: int = DEFAULT_CERT_LIFETIME) -> NodeCertificate:
+    def certify(
+        self, node_public: bytes, now: int, lifetime: int = DEFAULT_CERT_LIFETIME
+    ) -> NodeCertificate:
         """Sign a certificate binding ``node_public`` to this account from ``now`` on."""
         body = _cert_body(self.public, node_public, now, now + lifetime)
         return NodeCertificate(self.public, node_public, now, now + lifetime, self.sign(body))

@@ -1,0 +1,195 @@
+"""A pool of authenticated RPC sessions, keyed by the peer's onion address.
+
+An onion connection costs a Tor circuit, so sessions to successors and fingers are reused:
+``request(address, onion, ...)`` uses a live session to ``onion`` (dialled by us *or* accepted
+from it), dialling only when there is none; concurrent callers share one dial. Idle sessions
+are closed after ``idle_timeout``; the pool holds at most ``max_sessions``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ohtchat.crypto.onion import normalize_onion
+from ohtchat.session.identity import NodeIdentity
+from ohtchat.session.rpc import Handler, PeerUnreachable, RpcConnection
+from ohtchat.session.session import HANDSHAKE_TIMEOUT, accept, initiate
+from ohtchat.transport.base import ByteStream, Listener, Transport, TransportError
+from ohtchat.wire.envelope import Fields
+from ohtchat.wire.errors import HandshakeFailed, ProtocolError
+
+log = logging.getLogger(__name__)
+
+
+class SessionPool:
+    """Dials, accepts and reuses sessions for one node."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        me: NodeIdentity,
+        handler: Handler,
+        *,
+        max_sessions: int = 256,
+        max_handshakes: int = 16,
+        connect_timeout: float = 30.0,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        idle_timeout: float = 600.0,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.transport = transport
+        self.me = me
+        self.handler = handler
+        self.max_sessions = max_sessions
+        self.connect_timeout = connect_timeout
+        self.handshake_timeout = handshake_timeout
+        self.idle_timeout = idle_timeout
+        self.now = now
+        self._conns: dict[str, RpcConnection] = {}
+        self._last_used: dict[str, float] = {}
+        self._dialing: dict[str, asyncio.Task[RpcConnection]] = {}
+        self._handshakes = asyncio.Semaphore(max_handshakes)
+        self._listener: Listener | None = None
+        self._closed = False
+        #: Handshakes refused since start, by reason (for /status and tests).
+        self.refused: dict[str, int] = {}
+
+    @property
+    def listen_address(self) -> str | None:
+        """The transport address we accept on, once listening."""
+        return self._listener.address if self._listener else None
+
+    async def listen(self, address: str | None = None) -> Listener:
+        """Accept inbound sessions on ``address``."""
+        self._listener = await self.transport.listen(self._on_stream, address)
+        return self._listener
+
+    async def _on_stream(self, stream: ByteStream) -> None:
+        if self._closed or len(self._conns) >= self.max_sessions:
+            await stream.close()
+            return
+        async with self._handshakes:
+            try:
+                session = await accept(stream, self.me, self.handshake_timeout, self.now)
+            except ProtocolError as exc:
+                key = type(exc).__name__
+                self.refused[key] = self.refused.get(key, 0) + 1
+                log.info("refused inbound session: %s", exc)
+                return
+        conn = self._register(RpcConnection(session, self.handler, on_close=self._forget))
+        # Keep the stream handler alive while the session lives (the transport closes the
+        # stream when this returns).
+        while not conn.closed:
+            await asyncio.sleep(1.0)
+
+    def _register(self, conn: RpcConnection) -> RpcConnection:
+        onion = conn.peer.onion
+        old = self._conns.get(onion)
+        self._conns[onion] = conn
+        self._last_used[onion] = self.now()
+        conn.start()
+        if old is not None and not old.closed:
+            # Keep the older session open for calls in flight; it is no longer handed out.
+            asyncio.get_running_loop().call_later(30.0, _close_later, old)
+        return conn
+
+    def _forget(self, conn: RpcConnection) -> None:
+        onion = conn.peer.onion
+        if self._conns.get(onion) is conn:
+            del self._conns[onion]
+            self._last_used.pop(onion, None)
+
+    async def connection(self, address: str, onion: str) -> RpcConnection:
+        """A live session to ``onion`` (reachable at ``address``), dialling if needed."""
+        onion = normalize_onion(onion)
+        if onion == self.me.onion:
+            raise PeerUnreachable("refusing to open a session to ourselves")
+        conn = self._conns.get(onion)
+        if conn is not None and not conn.closed:
+            self._last_used[onion] = self.now()
+            return conn
+        task = self._dialing.get(onion)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._dial(address, onion))
+            self._dialing[onion] = task
+            task.add_done_callback(lambda _t: self._dialing.pop(onion, None))
+        return await asyncio.shield(task)
+
+    async def _dial(self, address: str, onion: str) -> RpcConnection:
+        if self._closed:
+            raise PeerUnreachable("pool is closed")
+        try:
+            stream = await self.transport.connect(address, self.connect_timeout)
+        except TransportError as exc:
+            raise PeerUnreachable(f"{onion[:16]}…: {exc}") from exc
+        try:
+            session = await initiate(stream, self.me, onion, self.handshake_timeout, self.now)
+        except HandshakeFailed as exc:
+            raise PeerUnreachable(f"handshake with {onion[:16]}… failed: {exc}") from exc
+        except ProtocolError as exc:
+            raise PeerUnreachable(f"handshake with {onion[:16]}… failed: {exc}") from exc
+        self._evict_if_full()
+        return self._register(RpcConnection(session, self.handler, on_close=self._forget))
+
+    def _evict_if_full(self) -> None:
+        if len(self._conns) < self.max_sessions:
+            return
+        oldest = min(self._last_used, key=self._last_used.__getitem__)
+        conn = self._conns.pop(oldest)
+        self._last_used.pop(oldest, None)
+        asyncio.get_running_loop().create_task(conn.close("evicted"))
+
+    async def request(
+        self, address: str, onion: str, method: str, params: dict[str, Any], timeout: float
+    ) -> Fields:
+        """Call ``method`` on the peer, dialling or reusing a session."""
+        conn = await asyncio.wait_for(
+            self.connection(address, onion), timeout + self.handshake_timeout
+        )
+        return await conn.request(method, params, timeout)
+
+    async def notify(self, address: str, onion: str, method: str, params: dict[str, Any]) -> None:
+        """Send a one-way message to the peer."""
+        conn = await self.connection(address, onion)
+        await conn.notify(method, params)
+
+    def sessions(self) -> list[RpcConnection]:
+        """The live sessions."""
+        return [c for c in self._conns.values() if not c.closed]
+
+    async def close_idle(self) -> int:
+        """Close sessions unused for ``idle_timeout``; returns how many."""
+        cutoff = self.now() - self.idle_timeout
+        idle = [o for o, t in self._last_used.items() if t < cutoff]
+        for onion in idle:
+            conn = self._conns.get(onion)
+            if conn is not None:
+                await conn.close("idle")
+        return len(idle)
+
+    async def drop(self, onion: str) -> None:
+        """Close the session to ``onion`` if any (after it misbehaved, for instance)."""
+        conn = self._conns.get(normalize_onion(onion))
+        if conn is not None:
+            await conn.close("dropped")
+
+    async def close(self) -> None:
+        """Stop listening and close every session."""
+        self._closed = True
+        if self._listener is not None:
+            await self._listener.close()
+        for task in list(self._dialing.values()):
+            task.cancel()
+        for conn in list(self._conns.values()):
+            await conn.close("shutting down")
+        self._conns.clear()
+
+
+def _close_later(conn: RpcConnection) -> None:
+    with contextlib.suppress(RuntimeError):
+        asyncio.get_running_loop().create_task(conn.close("replaced"))

@@ -1,0 +1,139 @@
+"""An authenticated session over a byte stream: run the handshake, then exchange envelopes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ohtchat.session.channel import OVERHEAD, ChannelCipher
+from ohtchat.session.framing import read_frame, write_frame
+from ohtchat.session.handshake import HandshakeResult, Initiator, Responder
+from ohtchat.session.identity import NodeIdentity, PeerIdentity
+from ohtchat.transport.base import ByteStream, StreamClosed
+from ohtchat.wire import envelope
+from ohtchat.wire.errors import HandshakeFailed, HandshakeTimeout, ProtocolError
+from ohtchat.wire.frames import MAX_FRAME
+
+HANDSHAKE_TIMEOUT = 30.0
+#: Handshake messages are small (the largest, hs2, is about 2.5 KiB).
+HANDSHAKE_MAX_FRAME = 8 * 1024
+#: Largest plaintext one encrypted frame may carry.
+MAX_PLAINTEXT = MAX_FRAME - OVERHEAD
+
+
+class Session:
+    """A live session: the authenticated peer and an encrypted, ordered message channel.
+
+    ``send`` may be called from several tasks (a lock keeps frames whole and counters in order);
+    ``recv`` from one reader task only.
+    """
+
+    def __init__(self, stream: ByteStream, result: HandshakeResult, initiator: bool) -> None:
+        self.stream = stream
+        self.peer: PeerIdentity = result.peer
+        self.session_id = result.session_id
+        self.initiator = initiator
+        self._cipher = ChannelCipher(result.send_key, result.recv_key)
+        self._send_lock = asyncio.Lock()
+
+    async def send_raw(self, plaintext: bytes) -> None:
+        """Encrypt and send one frame of plaintext."""
+        if len(plaintext) > MAX_PLAINTEXT:
+            raise ProtocolError(f"message of {len(plaintext)} bytes exceeds {MAX_PLAINTEXT}")
+        async with self._send_lock:
+            await write_frame(self.stream, self._cipher.seal(plaintext))
+
+    async def recv_raw(self) -> bytes | None:
+        """The next decrypted frame, or ``None`` when the peer closed cleanly."""
+        payload = await read_frame(self.stream)
+        if payload is None:
+            return None
+        return self._cipher.open(payload)
+
+    async def send(self, msg_type: str, body: dict[str, Any]) -> None:
+        """Send one envelope."""
+        await self.send_raw(envelope.encode(msg_type, body))
+
+    async def recv(self) -> tuple[str, envelope.Fields] | None:
+        """The next envelope, or ``None`` at a clean end of stream."""
+        raw = await self.recv_raw()
+        return None if raw is None else envelope.decode(raw)
+
+    async def close(self) -> None:
+        """Close the underlying stream."""
+        await self.stream.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream is closed."""
+        return self.stream.closed
+
+
+async def _exchange(stream: ByteStream, payload: bytes | None) -> bytes:
+    if payload is not None:
+        await write_frame(stream, payload, HANDSHAKE_MAX_FRAME)
+    try:
+        reply = await read_frame(stream, HANDSHAKE_MAX_FRAME)
+    except StreamClosed as exc:
+        raise HandshakeFailed("peer closed the connection during the handshake") from exc
+    if reply is None:
+        raise HandshakeFailed("peer closed the connection during the handshake")
+    return reply
+
+
+async def _initiate(
+    stream: ByteStream, me: NodeIdentity, peer_onion: str, now: Callable[[], float]
+) -> Session:
+    hs = Initiator(me, peer_onion, now)
+    hs3 = hs.receive(await _exchange(stream, hs.start()))
+    hs.receive(await _exchange(stream, hs3))
+    assert hs.result is not None
+    return Session(stream, hs.result, initiator=True)
+
+
+async def _accept(stream: ByteStream, me: NodeIdentity, now: Callable[[], float]) -> Session:
+    hs = Responder(me, now)
+    hs2 = hs.receive(await _exchange(stream, None))
+    hs4 = hs.receive(await _exchange(stream, hs2))
+    assert hs4 is not None and hs.result is not None
+    await write_frame(stream, hs4, HANDSHAKE_MAX_FRAME)
+    return Session(stream, hs.result, initiator=False)
+
+
+async def initiate(
+    stream: ByteStream,
+    me: NodeIdentity,
+    peer_onion: str,
+    timeout: float = HANDSHAKE_TIMEOUT,
+    now: Callable[[], float] = time.time,
+) -> Session:
+    """Run the initiator side on ``stream``; the stream is closed if the handshake fails."""
+    return await _guard(stream, _initiate(stream, me, peer_onion, now), timeout)
+
+
+async def accept(
+    stream: ByteStream,
+    me: NodeIdentity,
+    timeout: float = HANDSHAKE_TIMEOUT,
+    now: Callable[[], float] = time.time,
+) -> Session:
+    """Run the responder side on ``stream``; the stream is closed if the handshake fails."""
+    return await _guard(stream, _accept(stream, me, now), timeout)
+
+
+async def _guard(stream: ByteStream, coro: Any, timeout: float) -> Session:
+    try:
+        return await asyncio.wait_for(coro, timeout)  # type: ignore[no-any-return]
+    except TimeoutError as exc:
+        await stream.close()
+        raise HandshakeTimeout(f"handshake not completed within {timeout:g} s") from exc
+    except (ProtocolError, StreamClosed) as exc:
+        await stream.close()
+        if isinstance(exc, StreamClosed):
+            raise HandshakeFailed(f"connection lost during the handshake: {exc}") from exc
+        raise
+    except BaseException:
+        await stream.close()
+        raise
