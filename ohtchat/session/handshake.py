@@ -2,8 +2,8 @@
 
 Modelled on Gosling's proof of onion ownership, made mutual and post-quantum::
 
-    I → R  hs1  {onion: R's address as dialled, cookie: 32 B, kem: I's ephemeral hybrid pk}
-    R → I  hs2  {cookie: 32 B, kem: R's ephemeral hybrid pk, ct: Encaps(I's pk)}
+    I → R  hs1  {onion: R's address as dialled or "", cookie: 32 B, kem: I's ephemeral hybrid pk}
+    R → I  hs2  {onion: R's address, cookie: 32 B, kem: R's ephemeral pk, ct: Encaps(I's pk)}
     I → R  hs3  {onion: I's address, ct: Encaps(R's pk), cert: I's certificate, sig}
     R → I  hs4  {cert: R's certificate, sig}
 
@@ -127,9 +127,11 @@ class Initiator:
     """The dialling side. ``start()`` gives hs1; ``receive(hs2)`` gives hs3;
     ``receive(hs4)`` gives ``None`` and sets :attr:`result`."""
 
-    def __init__(self, me: NodeIdentity, peer_onion: str, now: Callable[[], float]) -> None:
+    def __init__(self, me: NodeIdentity, peer_onion: str | None, now: Callable[[], float]) -> None:
         self.me = me
-        self.peer_onion = normalize_onion(peer_onion)
+        #: The address we expect; ``None`` accepts whoever answers (bootstrap by host:port),
+        #: still authenticated by the responder's proof for the address it names in hs2.
+        self.peer_onion = normalize_onion(peer_onion) if peer_onion else ""
         self.now = now
         self.result: HandshakeResult | None = None
         self._cookie = os.urandom(COOKIE_LEN)
@@ -156,6 +158,12 @@ class Initiator:
         raise HandshakeFailed(f"unexpected message in state {self._state}")
 
     def _on_hs2(self, f: envelope.Fields) -> bytes:
+        onion_r = _parse_onion(f, "onion")
+        if self.peer_onion and onion_r != self.peer_onion:
+            raise WrongIdentity(f"dialled {self.peer_onion} but {onion_r} answered")
+        if onion_r == self.me.onion:
+            raise HandshakeFailed("reflected handshake: responder claims our own address")
+        self.peer_onion = onion_r
         cookie_r = f.bytes_("cookie", COOKIE_LEN)
         kem_r = f.bytes_("kem", kem.PUBLIC_KEY_SIZE)
         ct_to_i = f.bytes_("ct", kem.CIPHERTEXT_SIZE)
@@ -217,8 +225,8 @@ class Responder:
         raise HandshakeFailed(f"unexpected message in state {self._state}")
 
     def _on_hs1(self, f: envelope.Fields) -> bytes:
-        dialled = _parse_onion(f, "onion")
-        if dialled != self.me.onion:
+        dialled = f.str_("onion", ONION_MAX)
+        if dialled and _parse_onion(f, "onion") != self.me.onion:
             raise HandshakeFailed(f"initiator dialled {dialled}, which is not this node")
         cookie_i = f.bytes_("cookie", COOKIE_LEN)
         kem_i = f.bytes_("kem", kem.PUBLIC_KEY_SIZE)
@@ -228,9 +236,13 @@ class Responder:
             raise HandshakeFailed(f"key exchange failed: {exc}") from exc
         self._hs1 = (cookie_i, kem_i, ct_to_i, ss_to_i)
         self._state = "wait3"
-        return envelope.encode(
-            "hs2", {"cookie": self._cookie, "kem": self._kem.public, "ct": ct_to_i}
-        )
+        body = {
+            "onion": self.me.onion,
+            "cookie": self._cookie,
+            "kem": self._kem.public,
+            "ct": ct_to_i,
+        }
+        return envelope.encode("hs2", body)
 
     def _on_hs3(self, f: envelope.Fields) -> bytes:
         onion_i = _parse_onion(f, "onion")

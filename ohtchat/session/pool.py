@@ -17,7 +17,7 @@ from typing import Any
 
 from ohtchat.crypto.onion import normalize_onion
 from ohtchat.session.identity import NodeIdentity
-from ohtchat.session.rpc import Handler, PeerUnreachable, RpcConnection
+from ohtchat.session.rpc import HELLO, Handler, PeerUnreachable, RpcConnection
 from ohtchat.session.session import HANDSHAKE_TIMEOUT, accept, initiate
 from ohtchat.transport.base import ByteStream, Listener, Transport, TransportError
 from ohtchat.wire.envelope import Fields
@@ -40,6 +40,7 @@ class SessionPool:
         connect_timeout: float = 30.0,
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
         idle_timeout: float = 600.0,
+        advertise: str | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.transport = transport
@@ -50,6 +51,8 @@ class SessionPool:
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
         self.now = now
+        #: Where peers should dial us, told to every peer we dial (``None``: our onion address).
+        self.advertise = advertise
         self._conns: dict[str, RpcConnection] = {}
         self._last_used: dict[str, float] = {}
         self._dialing: dict[str, asyncio.Task[RpcConnection]] = {}
@@ -104,6 +107,16 @@ class SessionPool:
             del self._conns[onion]
             self._last_used.pop(onion, None)
 
+    def address_of(self, onion: str) -> str | None:
+        """The address a connected peer advertised (``None`` if it did not)."""
+        conn = self._conns.get(onion)
+        return conn.peer_address if conn is not None else None
+
+    async def identify(self, address: str) -> RpcConnection:
+        """Dial ``address`` without knowing who listens there; the session is authenticated
+        for whichever onion address the responder proves. For bootstrap by ``host:port``."""
+        return await self._dial(address, None)
+
     async def connection(self, address: str, onion: str) -> RpcConnection:
         """A live session to ``onion`` (reachable at ``address``), dialling if needed."""
         onion = normalize_onion(onion)
@@ -120,21 +133,25 @@ class SessionPool:
             task.add_done_callback(lambda _t: self._dialing.pop(onion, None))
         return await asyncio.shield(task)
 
-    async def _dial(self, address: str, onion: str) -> RpcConnection:
+    async def _dial(self, address: str, onion: str | None) -> RpcConnection:
         if self._closed:
             raise PeerUnreachable("pool is closed")
         try:
             stream = await self.transport.connect(address, self.connect_timeout)
         except TransportError as exc:
-            raise PeerUnreachable(f"{onion[:16]}…: {exc}") from exc
+            raise PeerUnreachable(f"{(onion or address)[:16]}…: {exc}") from exc
         try:
             session = await initiate(stream, self.me, onion, self.handshake_timeout, self.now)
-        except HandshakeFailed as exc:
-            raise PeerUnreachable(f"handshake with {onion[:16]}… failed: {exc}") from exc
-        except ProtocolError as exc:
-            raise PeerUnreachable(f"handshake with {onion[:16]}… failed: {exc}") from exc
+        except (HandshakeFailed, ProtocolError) as exc:
+            raise PeerUnreachable(
+                f"handshake with {(onion or address)[:16]}… failed: {exc}"
+            ) from exc
         self._evict_if_full()
-        return self._register(RpcConnection(session, self.handler, on_close=self._forget))
+        conn = self._register(RpcConnection(session, self.handler, on_close=self._forget))
+        conn.peer_address = address
+        if self.advertise:
+            await conn.notify(HELLO, {"addr": self.advertise})
+        return conn
 
     def _evict_if_full(self) -> None:
         if len(self._conns) < self.max_sessions:

@@ -6,6 +6,7 @@ Envelopes on an established session::
     res  {id: u32, ok: true,  r: result map}
     res  {id: u32, ok: false, e: error code, d: detail text}
     msg  {m: method, p: params map}               → one-way, no reply
+    msg  {m: "_hello", p: {addr: str}}            → "I accept sessions at addr" (TCP mode)
 
 Either side may send requests. Each side runs at most ``max_inflight`` handlers at once per
 session; a request beyond that is answered ``busy`` at once (a peer cannot queue unbounded work).
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[PeerIdentity, str, Fields], Awaitable[dict[str, Any] | None]]
 METHOD_MAX = 64
+#: One-way session message by which a dialler advertises where it accepts sessions.
+HELLO = "_hello"
 
 
 class RpcError(Exception):
@@ -76,6 +79,8 @@ class RpcConnection:
         self._reader: asyncio.Task[None] | None = None
         self._closed = False
         self.close_reason = ""
+        #: The transport address the peer says it accepts sessions on (``_hello``), if any.
+        self.peer_address: str | None = None
 
     def start(self) -> None:
         """Start the reader task."""
@@ -146,6 +151,10 @@ class RpcConnection:
         rid: int | None = f.int_("id", 0, 0xFFFFFFFF) if kind == "req" else None
         method = f.str_("m", METHOD_MAX, 1)
         params = f.map_("p")
+        if method == HELLO and rid is None:
+            # Handled inline, before any later request of this session is dispatched.
+            self.peer_address = params.str_("addr", 255) or None
+            return
         if len(self._tasks) >= self._max_inflight:
             if rid is not None:
                 self._spawn(self._reply_error(rid, "busy", "too many requests in flight"))

@@ -84,7 +84,7 @@ async def _exchange(stream: ByteStream, payload: bytes | None) -> bytes:
 
 
 async def _initiate(
-    stream: ByteStream, me: NodeIdentity, peer_onion: str, now: Callable[[], float]
+    stream: ByteStream, me: NodeIdentity, peer_onion: str | None, now: Callable[[], float]
 ) -> Session:
     hs = Initiator(me, peer_onion, now)
     hs3 = hs.receive(await _exchange(stream, hs.start()))
@@ -105,11 +105,15 @@ async def _accept(stream: ByteStream, me: NodeIdentity, now: Callable[[], float]
 async def initiate(
     stream: ByteStream,
     me: NodeIdentity,
-    peer_onion: str,
+    peer_onion: str | None,
     timeout: float = HANDSHAKE_TIMEOUT,
     now: Callable[[], float] = time.time,
 ) -> Session:
-    """Run the initiator side on ``stream``; the stream is closed if the handshake fails."""
+    """Run the initiator side on ``stream``; the stream is closed if the handshake fails.
+
+    ``peer_onion=None`` accepts whichever node answers (its proof is still checked against the
+    address it names); use it only to discover who listens at a bootstrap ``host:port``.
+    """
     return await _guard(stream, _initiate(stream, me, peer_onion, now), timeout)
 
 

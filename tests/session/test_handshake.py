@@ -87,7 +87,8 @@ def test_reflected_hello_is_refused(alice, bob):
     hs1 = i.start()
     _, f = envelope.decode(hs1)
     fake_hs2 = envelope.encode(
-        "hs2", {"cookie": f.data["cookie"], "kem": f.data["kem"], "ct": b"\0" * 1120}
+        "hs2",
+        {"onion": bob.onion, "cookie": f.data["cookie"], "kem": f.data["kem"], "ct": b"\0" * 1120},
     )
     with pytest.raises(HandshakeFailed, match="reflected"):
         i.receive(fake_hs2)
@@ -175,4 +176,5 @@ class _ImpostorResponder(Responder):
 
     def _on_hs1(self, f):
         f.data["onion"] = self.me.onion  # accept the dial for the other address
-        return super()._on_hs1(f)
+        _, out = envelope.decode(super()._on_hs1(f))
+        return envelope.encode("hs2", {**out.data, "onion": self._answer_for})  # and claim it

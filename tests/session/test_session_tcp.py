@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,37 @@ def test_error_types_are_protocol_errors():
     for cls in (WrongIdentity, HandshakeTimeout, OutOfOrderFrame):
         assert issubclass(cls, ProtocolError)
     assert read_frame  # imported API is public
+
+
+async def test_identify_whoever_listens_and_learn_advertised_address(alice, bob):
+    async def handle(peer, method, params):
+        return {}
+
+    tcp = TcpTransport()
+    pa = SessionPool(tcp, alice, handle, advertise="127.0.0.1:4242")
+    pb = SessionPool(tcp, bob, handle)
+    await pb.listen("127.0.0.1:0")
+    try:
+        conn = await pa.identify(pb.listen_address)
+        assert conn.peer.onion == bob.onion  # authenticated, though we did not know it
+        await conn.request("x", {}, timeout=5)  # hello is processed before this request
+        assert pb.address_of(alice.onion) == "127.0.0.1:4242"
+        assert pa.address_of(bob.onion) == pb.listen_address
+    finally:
+        await pa.close()
+        await pb.close()
+
+
+async def test_someone_else_answering_is_wrong_identity(alice, bob):
+    """The initiator names no address but expects Carol: Bob's proof names Bob → refused."""
+    from ohtchat.session.handshake import Initiator, Responder
+    from ohtchat.wire import envelope
+
+    carol = make_identity()
+    i = Initiator(alice, carol.onion, time.time)
+    hs1 = i.start()
+    _, f = envelope.decode(hs1)
+    # A malicious relay rewrites hs1 to "anyone", hoping Bob's answer passes for Carol's.
+    rewritten = envelope.encode("hs1", {**f.data, "onion": ""})
+    with pytest.raises(WrongIdentity, match="answered"):
+        i.receive(Responder(bob, time.time).receive(rewritten))
