@@ -87,8 +87,7 @@ class SessionPool:
         conn = self._register(RpcConnection(session, self.handler, on_close=self._forget))
         # Keep the stream handler alive while the session lives (the transport closes the
         # stream when this returns).
-        while not conn.closed:
-            await asyncio.sleep(1.0)
+        await conn.wait_closed()
 
     def _register(self, conn: RpcConnection) -> RpcConnection:
         onion = conn.peer.onion

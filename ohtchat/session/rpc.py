@@ -79,6 +79,7 @@ class RpcConnection:
         self._reader: asyncio.Task[None] | None = None
         self._closed = False
         self.close_reason = ""
+        self._closed_event = asyncio.Event()
         #: The transport address the peer says it accepts sessions on (``_hello``), if any.
         self.peer_address: str | None = None
 
@@ -90,6 +91,10 @@ class RpcConnection:
     def closed(self) -> bool:
         """True once the connection has ended."""
         return self._closed
+
+    async def wait_closed(self) -> None:
+        """Return once the connection has ended."""
+        await self._closed_event.wait()
 
     async def request(self, method: str, params: dict[str, Any], timeout: float) -> Fields:
         """Call ``method`` on the peer; its result map, or :class:`RpcError`."""
@@ -198,6 +203,7 @@ class RpcConnection:
             return
         self._closed = True
         self.close_reason = reason
+        self._closed_event.set()
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(PeerUnreachable(f"session ended: {reason}"))

@@ -95,6 +95,8 @@ def handler_callback(handler: StreamHandler, describe: str):  # type: ignore[no-
         stream = StreamPair(reader, writer, f"{describe}:{peer}")
         try:
             await handler(stream)
+        except asyncio.CancelledError:
+            pass  # server shutting down; asyncio would log a cancelled callback task as an error
         finally:
             await stream.close()
 

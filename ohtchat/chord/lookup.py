@@ -1,0 +1,243 @@
+"""Iterative lookup: the origin asks each hop for the next one and keeps control.
+
+Over Tor the origin decides every hop, so it enforces the hop limit, a per-call timeout and
+an overall deadline itself, and no node relays another's query (a relayed query would make
+each relay a party to the lookup and let one slow relay stall it). Every candidate a peer
+offers must lie in ``(peer, key)`` — strict progress toward the key — and each node is asked
+at most once per walk, so a lying peer cannot make a lookup loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ohtchat.chord.config import ChordConfig
+from ohtchat.chord.errors import BadReply, LookupFailed, OutOfRange, RpcFailure
+from ohtchat.chord.metrics import ChordMetrics
+from ohtchat.chord.ring import ID_SPACE, dist, in_half_open, in_open
+from ohtchat.chord.rpc import (
+    FIND_SUCCESSOR,
+    MAX_LIST,
+    PeerRef,
+    check_ordered_from,
+    decode_peers,
+    encode_id,
+    reply_field,
+)
+from ohtchat.chord.state import RoutingState, Step
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """The live owner (successor) of ``key`` and what it cost to find it."""
+
+    key: int
+    owner: PeerRef
+    #: Remote ``find_successor`` queries sent, failed ones included.
+    hops: int
+    #: Every RPC the lookup sent (hops plus owner-liveness pings).
+    messages: int
+    #: The peers that answered a step, in order.
+    path: tuple[PeerRef, ...]
+
+
+class LookupHost(Protocol):
+    """What a lookup needs from its node."""
+
+    me: PeerRef
+    state: RoutingState
+    config: ChordConfig
+    metrics: ChordMetrics
+    member: bool
+
+    def now(self) -> float:
+        """Current time (the node's injected clock)."""
+        ...
+
+    def suspected(self, peer_id: int) -> bool:
+        """True while ``peer_id`` is presumed dead after a failed call."""
+        ...
+
+    def count_bad(self, exc: BadReply) -> None:
+        """Count a discarded reply."""
+        ...
+
+    async def rpc(
+        self, peer: PeerRef, method: str, params: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """One outgoing call with timeout and bookkeeping."""
+        ...
+
+    async def get_predecessor(self, peer: PeerRef, timeout: float | None = None) -> PeerRef | None:
+        """``peer``'s predecessor (validated)."""
+        ...
+
+
+@dataclass
+class _Ctx:
+    key: int
+    deadline: float
+    hops: int = 0
+    messages: int = 0
+    dead: set[int] = field(default_factory=set)
+    answered: dict[int, PeerRef] = field(default_factory=dict)
+    path: list[PeerRef] = field(default_factory=list)
+
+
+def parse_step(reply: dict[str, Any], responder: PeerRef, key: int, k: int) -> Step:
+    """Validate a ``find_successor`` reply from ``responder`` about ``key``."""
+    done = reply_field(reply, "done")
+    if not isinstance(done, bool):
+        raise BadReply("'done' must be a boolean")
+    peers = decode_peers(reply_field(reply, "peers"))
+    if done:
+        if not peers:
+            raise BadReply("a final answer must name the owner")
+        if len(peers) == 1 and peers[0].id == responder.id:
+            return Step(True, (responder,))  # a lone node owns everything
+        check_ordered_from(responder.id, peers)
+        if not in_half_open(key, responder.id, peers[0].id):
+            raise OutOfRange("claimed owner does not follow the key")
+        return Step(True, tuple(peers))
+    peers = peers[:k]
+    for p in peers:
+        if not in_open(p.id, responder.id, key):
+            raise OutOfRange("candidate not strictly between responder and key")
+    return Step(False, tuple(peers))
+
+
+async def lookup(
+    host: LookupHost, key: int, start: Sequence[PeerRef] | None = None
+) -> LookupResult:
+    """The live successor of ``key``: from local state, or through ``start`` peers (joining).
+
+    When every entry of a final successor list turns out dead, the owner of ``key`` is the
+    owner of the id just past the last of them, so the walk continues from there.
+    """
+    host.metrics.lookups += 1
+    ctx = _Ctx(key % ID_SPACE, host.now() + host.config.lookup_timeout)
+    k = key % ID_SPACE
+    try:
+        while True:
+            owner, exhausted = await _walk(host, k, start, ctx)
+            if owner is not None:
+                return LookupResult(key, owner, ctx.hops, ctx.messages, tuple(ctx.path))
+            nk = (exhausted + 1) % ID_SPACE
+            if dist(key, nk) <= dist(key, k):
+                raise LookupFailed("successor lists wrapped without a live node")
+            if host.member and start is None and dist(key, nk) > dist(key, host.me.id):
+                return LookupResult(key, host.me, ctx.hops, ctx.messages, tuple(ctx.path))
+            k = nk
+    except LookupFailed:
+        host.metrics.lookup_failures += 1
+        raise
+
+
+async def _walk(
+    host: LookupHost, key: int, start: Sequence[PeerRef] | None, ctx: _Ctx
+) -> tuple[PeerRef | None, int]:
+    cfg = host.config
+    cands: dict[int, PeerRef] = {}
+    visited: set[int] = set()
+    step: Step | None = None
+    if start is None:
+        if not host.member:
+            raise LookupFailed("not in a ring")
+        # Locally every known preceding peer is a candidate (not just the k a remote offers),
+        # so the walk can fall back all the way when the nearest ones are dead.
+        step = host.state.step(key, MAX_LIST, _skipper(host, ctx))
+        if not step.done and not step.peers:  # everyone suspected: try them anyway
+            step = host.state.step(key, MAX_LIST, ctx.dead.__contains__)
+    else:
+        cands = {p.id: p for p in start if p.id != host.me.id}
+    while True:
+        if step is not None:
+            if step.done:
+                owner = await _pick_owner(host, step.peers, key, ctx)
+                return owner, step.peers[-1].id
+            for p in step.peers:
+                if p.id not in visited and p.id not in ctx.dead and p.id != host.me.id:
+                    cands[p.id] = p
+        best = min(cands.values(), key=lambda p: dist(p.id, key), default=None)
+        if best is None:
+            raise LookupFailed("no live candidate left")
+        if ctx.hops >= cfg.max_hops:
+            raise LookupFailed(f"hop limit {cfg.max_hops} reached")
+        remaining = ctx.deadline - host.now()
+        if remaining <= 0:
+            raise LookupFailed("lookup deadline passed")
+        del cands[best.id]
+        visited.add(best.id)
+        ctx.hops += 1
+        ctx.messages += 1
+        step = None
+        try:
+            reply = await host.rpc(
+                best, FIND_SUCCESSOR, {"key": encode_id(key)}, min(cfg.rpc_timeout, remaining)
+            )
+            step = parse_step(reply, best, key, cfg.candidates_per_reply)
+        except RpcFailure:
+            ctx.dead.add(best.id)
+            continue
+        except BadReply as exc:
+            host.count_bad(exc)
+            ctx.dead.add(best.id)  # never ask a lying peer again in this lookup
+            continue
+        ctx.answered[best.id] = best
+        ctx.path.append(best)
+
+
+def _skipper(host: LookupHost, ctx: _Ctx) -> Any:
+    def skip(peer_id: int) -> bool:
+        return peer_id in ctx.dead or host.suspected(peer_id)
+
+    return skip
+
+
+async def _pick_owner(
+    host: LookupHost, peers: Sequence[PeerRef], key: int, ctx: _Ctx
+) -> PeerRef | None:
+    """The live owner of the lookup's key given a final successor-list tail for ``key``
+    (the key of this walk), or ``None`` if every entry is dead."""
+    for p in peers:
+        if p.id in ctx.dead or (p.id == host.me.id and not host.member):
+            continue  # (a stale entry for our own id while joining)
+        if not host.config.verify_owner:
+            return p
+        owner = await _confirm(host, p, ctx.key, ctx)
+        if owner is not None:
+            return owner
+    return None
+
+
+async def _confirm(host: LookupHost, p: PeerRef, key: int, ctx: _Ctx) -> PeerRef | None:
+    """Ask the claimed owner for its predecessor: one message that proves it is alive and
+    catches a stale claim (a node that joined in ``[key, p)`` since the list was copied)."""
+    best: PeerRef | None = None
+    for _ in range(host.config.successors + 1):
+        if p.id == host.me.id:
+            if not host.member:
+                break
+            q = host.state.predecessor  # ourselves: no message needed
+        else:
+            remaining = ctx.deadline - host.now()
+            if remaining <= 0:
+                raise LookupFailed("lookup deadline passed")
+            ctx.messages += 1
+            try:
+                q = await host.get_predecessor(p, min(host.config.rpc_timeout, remaining))
+            except RpcFailure:
+                ctx.dead.add(p.id)
+                break
+            except BadReply as exc:
+                host.count_bad(exc)
+                ctx.dead.add(p.id)
+                break
+        best = p
+        ctx.answered[p.id] = p
+        if q is None or q.id in ctx.dead or not dist(key, q.id) < dist(key, p.id):
+            break
+        p = q
+    return best

@@ -1,0 +1,269 @@
+"""Ring maintenance after Pamela Zave, "Reasoning about identifier spaces: How to make Chord
+correct" (IEEE TSE 2017) — not the 2001 pseudocode.
+
+* join: find the member ``m`` whose arc ``(m, m.succ]`` holds our id, copy its successor
+  list and take ``m`` as predecessor; then notify the new successor.
+* stabilize: drop dead first successors (shifting the list), ask the first live one ``s`` for
+  its predecessor and list, rebuild ``[s] + s.list[:r-1]``, adopt ``s.pred`` only if it lies
+  in ``(self, s)`` and answers (its own list then rebuilds ours), then notify.
+* rectify (on notify): adopt the notifier if it lies in ``(pred, self)`` or the old
+  predecessor is verified dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ohtchat.chord.errors import BadReply, ChordError, JoinFailed, RpcFailure
+from ohtchat.chord.ring import ID_BITS, dist, finger_target, in_half_open, in_open
+from ohtchat.chord.rpc import LEAVE, NOTIFY, PeerRef, encode_peer, encode_peers
+
+if TYPE_CHECKING:
+    from ohtchat.chord.node import ChordNode
+
+log = logging.getLogger(__name__)
+_FAILED = (RpcFailure, BadReply)
+
+
+def create(node: ChordNode) -> None:
+    """A ring of one: no successors (we are our own), no predecessor."""
+    node.state.set_successors([])
+    node.state.clear_fingers()
+    node.set_predecessor(None)
+    node.member = True
+
+
+async def join(node: ChordNode, via: PeerRef) -> None:
+    """Zave's join through the member whose arc holds our id (found by a lookup via ``via``)."""
+    if via.id == node.me.id:
+        raise JoinFailed("cannot join through ourselves")
+    me = node.me.id
+    try:
+        owner = (await node.lookup(me, start=[via])).owner
+        if owner.id == me:
+            raise JoinFailed("a node with our id is already in the ring")
+        pred = await node.get_predecessor(owner)
+        for _ in range(node.state.r):
+            if pred is None or pred.id == me or not in_open(pred.id, me, owner.id):
+                break
+            try:  # it joined after the list we were given was copied: a closer successor
+                pred, owner = await node.get_predecessor(pred), pred  # type: ignore[assignment]
+            except RpcFailure:
+                break  # a dead predecessor pointer: keep the owner we have
+        owner_list = await node.get_successor_list(owner)
+    except ChordError as exc:
+        raise JoinFailed(f"join via {via} failed: {exc}") from exc
+    m: PeerRef | None = None
+    m_list: list[PeerRef] = []
+    if pred is None and not owner_list:
+        m = owner  # a lone owner precedes us too
+    elif pred is not None and pred.id != me and in_open(me, pred.id, owner.id):
+        try:
+            m, m_list = pred, await node.get_successor_list(pred)
+        except _FAILED:
+            m = None  # cannot reach who precedes us: fall back to 2001's join
+    if m is not None and (not m_list or in_half_open(me, m.id, m_list[0].id)):
+        succs = m_list or [m]
+        node.set_predecessor(m)
+    else:
+        succs = [owner, *owner_list]
+        node.set_predecessor(None)
+    node.state.clear_fingers()
+    node.state.set_successors([p for p in succs if p.id != me])
+    node.member = True
+    node.next_finger = 0
+    await _notify(node)
+    with contextlib.suppress(*_FAILED):
+        await node.get_peers(via)
+
+
+async def join_any(node: ChordNode, candidates: Sequence[PeerRef | str]) -> PeerRef:
+    """Bootstrap: try configured addresses / cached peers in order until one join works."""
+    errors: list[str] = []
+    for cand in candidates:
+        try:
+            if isinstance(cand, str):
+                cand = await node.client.identify(cand, node.config.rpc_timeout)
+            assert isinstance(cand, PeerRef)
+            await join(node, cand)
+            return cand
+        except (ChordError, OSError) as exc:
+            errors.append(f"{cand}: {exc}")
+    raise JoinFailed("no bootstrap peer worked: " + "; ".join(errors[-5:]) if errors else "none")
+
+
+async def _notify(node: ChordNode) -> None:
+    succ = node.state.successor
+    if succ is not None:
+        with contextlib.suppress(*_FAILED):
+            await node.rpc(succ, NOTIFY, {"peer": encode_peer(node.me)})
+
+
+async def stabilize(node: ChordNode) -> None:
+    """One round of Zave's stabilize (serialised per node)."""
+    if not node.member:
+        return
+    async with node.stabilize_lock:
+        await _stabilize(node)
+
+
+async def _stabilize(node: ChordNode) -> None:
+    st, me = node.state, node.me.id
+    if not st.successors:  # alone: our successor is ourselves, its predecessor ours
+        s_pred = st.predecessor
+        if s_pred is not None:
+            try:
+                st.set_successors([s_pred, *await node.get_successor_list(s_pred)])
+            except _FAILED:
+                return
+            await _notify(node)
+        return
+    while True:
+        s = st.successors[0]
+        try:
+            s_pred = await node.get_predecessor(s)
+            s_list = await node.get_successor_list(s)
+            break
+        except _FAILED as exc:
+            if isinstance(exc, BadReply):
+                node.count_bad(exc)
+            node.metrics.successors_dropped += 1
+            if len(st.successors) == 1:
+                # Every successor is gone: outside Zave's failure assumption. Keep the dead
+                # entry (we are not alone) and try to rejoin through anyone we know.
+                node.spawn(_rejoin(node))
+                return
+            st.set_successors(st.successors[1:])
+    new = [s, *s_list[: st.r - 1]]
+    if s_pred is not None and in_open(s_pred.id, me, s.id):
+        try:
+            new = [s_pred, *(await node.get_successor_list(s_pred))[: st.r - 1]]
+        except _FAILED as exc:
+            if isinstance(exc, BadReply):
+                node.count_bad(exc)
+    st.set_successors(new)
+    await _notify(node)
+
+
+async def _rejoin(node: ChordNode) -> None:
+    node.metrics.rejoins += 1
+    pred = node.state.predecessor
+    cands = [*([pred] if pred else []), *node.state.known(), *node.peer_cache.peers()]
+    dead = node.state.successor
+    seen = {node.me.id} | ({dead.id} if dead else set())
+    uniq = []
+    for p in cands:
+        if p.id not in seen:
+            seen.add(p.id)
+            uniq.append(p)
+    try:
+        await join_any(node, uniq)
+    except JoinFailed as exc:
+        log.warning("%s lost the ring and could not rejoin: %s", node.me, exc)
+
+
+def rectify(node: ChordNode, peer: PeerRef) -> None:
+    """Zave's rectify: adopt ``peer`` as predecessor if closer, or once the old one is dead."""
+    me = node.me.id
+    if peer.id == me:
+        return
+    pred = node.state.predecessor
+    if pred is None or pred.id == peer.id or in_open(peer.id, pred.id, me):
+        node.set_predecessor(peer)
+        return
+    task = node._rectify_task
+    if task is None or task.done():  # one verification at a time bounds the work
+        node._rectify_task = node.spawn(_rectify_check(node, pred, peer))
+
+
+async def _rectify_check(node: ChordNode, old: PeerRef, peer: PeerRef) -> None:
+    try:
+        await node.ping(old)
+        return
+    except _FAILED:
+        pass
+    cur = node.state.predecessor
+    if cur is None or cur.id == old.id or in_open(peer.id, cur.id, node.me.id):
+        node.set_predecessor(peer)
+
+
+async def check_predecessor(node: ChordNode) -> None:
+    """Forget a predecessor that does not answer a ping."""
+    pred = node.state.predecessor
+    if pred is None:
+        return
+    try:
+        await node.ping(pred)
+    except _FAILED:
+        if node.state.predecessor is pred:
+            node.set_predecessor(None)
+
+
+async def fix_fingers(node: ChordNode) -> None:
+    """Refresh the next distinct finger: ~log2 N calls make a full sweep."""
+    st = node.state
+    succ = st.successor
+    if not node.member or succ is None:
+        node.next_finger = 0
+        return
+    i = node.next_finger
+    if (1 << i) <= dist(node.me.id, succ.id):
+        nxt = st.set_finger(i, succ)  # targets up to the successor all map to it
+    else:
+        try:
+            owner = (await node.lookup(finger_target(node.me.id, i))).owner
+        except ChordError:
+            node.next_finger = 0
+            return
+        nxt = st.set_finger(i, owner)
+    node.next_finger = 0 if nxt >= ID_BITS else nxt
+
+
+async def fix_all_fingers(node: ChordNode) -> None:
+    """One full sweep of :func:`fix_fingers`."""
+    node.next_finger = 0
+    for _ in range(ID_BITS + 1):
+        await fix_fingers(node)
+        if node.next_finger == 0:
+            return
+
+
+async def leave(node: ChordNode) -> None:
+    """Graceful leave: predecessor gets our list, successor our predecessor; then stop."""
+    st = node.state
+    if node.member:
+        params: dict[str, Any] = {
+            "succs": encode_peers(st.successors),
+            "pred": None if st.predecessor is None else encode_peer(st.predecessor),
+        }
+        targets = {p.id: p for p in (st.predecessor, st.successor) if p is not None}
+        for p in targets.values():
+            with contextlib.suppress(*_FAILED):
+                await node.rpc(p, LEAVE, params)
+    node.member = False
+    await node.stop()
+
+
+def start_timers(node: ChordNode) -> list[asyncio.Task[Any]]:
+    """Jittered periodic stabilize / check_predecessor / fix_fingers tasks."""
+    cfg = node.config
+    loop = asyncio.get_running_loop()
+    return [
+        loop.create_task(_every(node, cfg.stabilize_interval, node.stabilize)),
+        loop.create_task(_every(node, cfg.check_predecessor_interval, node.check_predecessor)),
+        loop.create_task(_every(node, cfg.fix_fingers_interval, node.fix_fingers)),
+    ]
+
+
+async def _every(node: ChordNode, period: float, action: Callable[[], Awaitable[None]]) -> None:
+    j = node.config.jitter
+    while True:
+        await node.sleep(period * (1 + j * (2 * node.rng.random() - 1)))
+        try:
+            await action()
+        except ChordError as exc:  # maintenance must outlive any one peer's misbehaviour
+            log.debug("%s maintenance step failed: %s", node.me, exc)

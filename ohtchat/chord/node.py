@@ -1,0 +1,346 @@
+"""A Chord node: routing state, outgoing calls with timeouts, and the incoming-call dispatcher.
+
+Ring maintenance (Zave's join/stabilize/rectify, fingers, leave) lives in
+:mod:`ohtchat.chord.maintenance`; the methods here delegate to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+from ohtchat.chord import maintenance
+from ohtchat.chord.config import ChordConfig
+from ohtchat.chord.errors import (
+    BadIdentity,
+    BadReply,
+    BadRequest,
+    OutOfRange,
+    RpcFailure,
+    RpcTimeout,
+)
+from ohtchat.chord.lookup import LookupResult
+from ohtchat.chord.lookup import lookup as _lookup
+from ohtchat.chord.metrics import ChordMetrics
+from ohtchat.chord.peers import PeerCache
+from ohtchat.chord.ring import in_open
+from ohtchat.chord.rpc import (
+    FIND_SUCCESSOR,
+    GET_PEERS,
+    GET_PREDECESSOR,
+    GET_SUCCESSOR_LIST,
+    LEAVE,
+    NOTIFY,
+    PING,
+    ChordClient,
+    PeerRef,
+    check_ordered_from,
+    decode_id,
+    decode_optional_peer,
+    decode_peer,
+    decode_peers,
+    encode_id,
+    encode_peer,
+    encode_peers,
+    reply_field,
+)
+from ohtchat.chord.state import RoutingState, truncate_at
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[PeerRef | None, dict[str, Any]], Awaitable[dict[str, Any]]]
+MAX_PEERS_REPLY = 32
+
+
+class ChordNode:
+    """One member (or would-be member) of a Chord ring.
+
+    ``client`` carries outgoing calls; feed incoming ones to :meth:`handle`. ``clock`` and
+    ``sleep`` default to the running event loop's (virtual under :mod:`ohtchat.sim`).
+    """
+
+    def __init__(
+        self,
+        me: PeerRef,
+        client: ChordClient,
+        config: ChordConfig | None = None,
+        *,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        self.me = me
+        self.client = client
+        self.config = config or ChordConfig()
+        self.rng = rng or random.Random()
+        self._clock = clock
+        self.sleep: Callable[[float], Awaitable[None]] = sleep or asyncio.sleep
+        self.state = RoutingState(me, self.config.successors)
+        self.metrics = ChordMetrics()
+        self.peer_cache = PeerCache(self.config.peer_cache_size, me.id)
+        #: True once this node created or joined a ring (a member in Zave's sense).
+        self.member = False
+        self.next_finger = 0
+        self._suspects: dict[int, float] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._timers: list[asyncio.Task[Any]] = []
+        self._rectify_task: asyncio.Task[Any] | None = None
+        self.stabilize_lock = asyncio.Lock()
+        self._handlers: dict[str, Handler] = {
+            PING: self._on_ping,
+            FIND_SUCCESSOR: self._on_find_successor,
+            GET_PREDECESSOR: self._on_get_predecessor,
+            GET_SUCCESSOR_LIST: self._on_get_successor_list,
+            NOTIFY: self._on_notify,
+            GET_PEERS: self._on_get_peers,
+            LEAVE: self._on_leave,
+        }
+
+    def __repr__(self) -> str:
+        return f"ChordNode({self.me})"
+
+    # ------------------------------------------------------------------ clock
+    def now(self) -> float:
+        """The node's clock (the event loop's time unless injected)."""
+        if self._clock is not None:
+            return self._clock()
+        return asyncio.get_running_loop().time()
+
+    # ------------------------------------------------------------- bookkeeping
+    def suspected(self, peer_id: int) -> bool:
+        """True while ``peer_id`` is presumed dead after a failed call."""
+        until = self._suspects.get(peer_id)
+        if until is None:
+            return False
+        if until <= self.now():
+            del self._suspects[peer_id]
+            return False
+        return True
+
+    def count_bad(self, exc: BadReply) -> None:
+        """Count a discarded reply by kind."""
+        if isinstance(exc, BadIdentity):
+            self.metrics.bad_identities += 1
+        elif isinstance(exc, OutOfRange):
+            self.metrics.out_of_range += 1
+        else:
+            self.metrics.bad_replies += 1
+        log.debug("%s discarded a reply: %s", self.me, exc)
+
+    def set_predecessor(self, peer: PeerRef | None) -> None:
+        """Change the predecessor (counted)."""
+        old = self.state.predecessor
+        if (old is None) != (peer is None) or (old and peer and old.id != peer.id):
+            self.metrics.predecessor_changes += 1
+        self.state.predecessor = None if peer is None or peer.id == self.me.id else peer
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run a background task owned by this node (cancelled by :meth:`stop`)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self) -> None:
+        """Wait for this node's background tasks (rectify checks, rejoins)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # ----------------------------------------------------------- outgoing calls
+    async def rpc(
+        self, peer: PeerRef, method: str, params: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Call ``peer`` with a hard timeout; failures mark it suspected."""
+        t = self.config.rpc_timeout if timeout is None else timeout
+        self.metrics.rpc_calls += 1
+        try:
+            async with asyncio.timeout(t):
+                reply = await self.client.call(peer, method, params, t)
+        except TimeoutError as exc:
+            self.metrics.rpc_timeouts += 1
+            self._fail(peer)
+            raise RpcTimeout(f"{method} to {peer} timed out after {t:g}s") from exc
+        except (RpcFailure, OSError, ConnectionError) as exc:
+            self.metrics.rpc_failures += 1
+            self._fail(peer)
+            if isinstance(exc, RpcFailure):
+                raise
+            raise RpcFailure(f"{method} to {peer}: {exc}") from exc
+        if not isinstance(reply, dict):
+            raise BadReply("reply must be a map")
+        self._suspects.pop(peer.id, None)
+        self.peer_cache.confirm(peer)
+        return reply
+
+    def _fail(self, peer: PeerRef) -> None:
+        self._suspects[peer.id] = self.now() + self.config.suspect_for
+        self.peer_cache.forget(peer.id)
+
+    async def ping(self, peer: PeerRef, timeout: float | None = None) -> None:
+        """Raise :class:`RpcFailure`/:class:`BadReply` unless ``peer`` answers as itself."""
+        reply = await self.rpc(peer, PING, {}, timeout)
+        if decode_id(reply_field(reply, "id")) != peer.id:
+            raise BadIdentity("ping answered with another id")
+
+    async def get_predecessor(self, peer: PeerRef, timeout: float | None = None) -> PeerRef | None:
+        """``peer``'s predecessor (validated)."""
+        reply = await self.rpc(peer, GET_PREDECESSOR, {}, timeout)
+        return decode_optional_peer(reply_field(reply, "pred"))
+
+    async def get_successor_list(self, peer: PeerRef) -> list[PeerRef]:
+        """``peer``'s successor list, checked to be ordered clockwise from ``peer``."""
+        reply = await self.rpc(peer, GET_SUCCESSOR_LIST, {})
+        succs = decode_peers(reply_field(reply, "succs"))
+        if len(succs) == 1 and succs[0].id == peer.id:
+            return []  # a lone node may name itself
+        check_ordered_from(peer.id, succs)
+        return succs
+
+    async def get_peers(self, peer: PeerRef, limit: int = MAX_PEERS_REPLY) -> list[PeerRef]:
+        """Peer exchange: live peers ``peer`` knows (added to our cache as heard-of)."""
+        reply = await self.rpc(peer, GET_PEERS, {"max": limit})
+        peers = decode_peers(reply_field(reply, "peers"), limit)
+        self.peer_cache.hear(peers)
+        return peers
+
+    async def lookup(self, key: int, start: Sequence[PeerRef] | None = None) -> LookupResult:
+        """The live successor of ``key`` (see :mod:`ohtchat.chord.lookup`)."""
+        return await _lookup(self, key, start)
+
+    # ------------------------------------------------------------- ring ops
+    def create(self) -> None:
+        """Start a new ring with this node alone in it."""
+        maintenance.create(self)
+
+    async def join(self, via: PeerRef) -> None:
+        """Join the ring ``via`` is a member of."""
+        await maintenance.join(self, via)
+
+    async def join_any(self, candidates: Sequence[PeerRef | str]) -> PeerRef:
+        """Join through the first candidate (reference or address) that works."""
+        return await maintenance.join_any(self, candidates)
+
+    async def stabilize(self) -> None:
+        """One round of Zave's stabilize."""
+        await maintenance.stabilize(self)
+
+    async def check_predecessor(self) -> None:
+        """Forget the predecessor if it no longer answers."""
+        await maintenance.check_predecessor(self)
+
+    async def fix_fingers(self) -> None:
+        """Refresh the next distinct finger."""
+        await maintenance.fix_fingers(self)
+
+    async def fix_all_fingers(self) -> None:
+        """Refresh every distinct finger (one full sweep)."""
+        await maintenance.fix_all_fingers(self)
+
+    async def leave(self) -> None:
+        """Leave gracefully: hand neighbours to each other, then stop."""
+        await maintenance.leave(self)
+
+    def start(self) -> None:
+        """Start the jittered maintenance timers."""
+        if not self._timers:
+            self._timers = maintenance.start_timers(self)
+
+    async def stop(self) -> None:
+        """Cancel timers and background tasks."""
+        tasks = [*self._timers, *self._tasks]
+        self._timers = []
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --------------------------------------------------------- incoming calls
+    async def handle(
+        self, caller: PeerRef | None, method: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Serve one incoming call; :class:`BadRequest` on anything malformed or refused.
+
+        ``caller`` is the authenticated peer (``None`` only for local/unauthenticated use).
+        """
+        handler = self._handlers.get(method) if isinstance(method, str) else None
+        if handler is None or not isinstance(params, dict):
+            self.metrics.refused_requests += 1
+            raise BadRequest(f"unknown method or bad params: {str(method)[:40]!r}")
+        try:
+            return await handler(caller, params)
+        except BadReply as exc:
+            self.metrics.refused_requests += 1
+            raise BadRequest(str(exc)) from exc
+        except BadRequest:
+            self.metrics.refused_requests += 1
+            raise
+
+    def _need_ring(self) -> None:
+        if not self.member:
+            raise BadRequest("not in a ring")
+
+    async def _on_ping(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
+        return {"id": encode_id(self.me.id), "member": self.member}
+
+    async def _on_find_successor(
+        self, caller: PeerRef | None, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        self._need_ring()
+        key = decode_id(params.get("key"))
+        step = self.state.step(key, self.config.candidates_per_reply, self.suspected)
+        return {"done": step.done, "peers": encode_peers(step.peers)}
+
+    async def _on_get_predecessor(
+        self, caller: PeerRef | None, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        self._need_ring()
+        pred = self.state.predecessor
+        return {"pred": None if pred is None else encode_peer(pred)}
+
+    async def _on_get_successor_list(
+        self, caller: PeerRef | None, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        self._need_ring()
+        return {"succs": encode_peers(self.state.successors)}
+
+    async def _on_get_peers(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
+        limit = params.get("max", MAX_PEERS_REPLY)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise BadRequest("max must be a non-negative integer")
+        seen: dict[int, PeerRef] = {}
+        pred = self.state.predecessor
+        pool = [*self.state.known(), *([pred] if pred else []), *self.peer_cache.peers()]
+        for p in pool:
+            if p.id != self.me.id and (caller is None or p.id != caller.id):
+                seen.setdefault(p.id, p)
+        return {"peers": encode_peers(list(seen.values())[: min(limit, MAX_PEERS_REPLY)])}
+
+    async def _on_notify(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
+        self._need_ring()
+        peer = decode_peer(params.get("peer"))
+        if caller is not None and caller.onion != peer.onion:
+            raise BadRequest("notify must name the authenticated caller")
+        maintenance.rectify(self, peer)
+        return {}
+
+    async def _on_leave(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
+        self._need_ring()
+        if caller is None:
+            raise BadRequest("leave needs an authenticated caller")
+        succ = self.state.successor
+        if succ is not None and succ.id == caller.id:
+            theirs = decode_peers(params.get("succs", []))
+            if theirs:
+                check_ordered_from(caller.id, theirs)
+            mine = truncate_at(self.me.id, theirs, self.state.r) or self.state.successors[1:]
+            self.state.set_successors(mine)
+        pred = self.state.predecessor
+        if pred is not None and pred.id == caller.id:
+            new = decode_optional_peer(params.get("pred"))
+            ok = new is not None and in_open(new.id, self.me.id, caller.id)
+            self.set_predecessor(new if ok else None)
+        self.state.remove(caller.id)
+        self.peer_cache.forget(caller.id)
+        return {}
