@@ -9,6 +9,7 @@ onion address its handshake proved (and the listen address it advertised, in TCP
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from ohtchat.chord.errors import BadRequest, RpcFailure
@@ -57,13 +58,25 @@ def caller_ref(pool: SessionPool, peer: PeerIdentity) -> PeerRef:
     return PeerRef(peer.node_id, peer.onion, pool.address_of(peer.onion) or peer.onion)
 
 
-def serve_chord(router: Router, pool: SessionPool, node: ChordNode) -> None:
-    """Route the Chord methods arriving on ``pool``'s sessions to ``node``."""
+RingHandler = Callable[[PeerRef | None, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
-    async def handle(peer: PeerIdentity, method: str, params: Fields) -> dict[str, Any]:
+
+def serve_methods(
+    router: Router, pool: SessionPool, methods: Iterable[str], handle: RingHandler
+) -> None:
+    """Route ``methods`` arriving on ``pool``'s sessions to a ring-layer ``handle(caller,
+    method, params)`` (Chord, DHT, ringcast): the caller is named by its proved onion address,
+    and :class:`BadRequest` becomes a ``bad_request`` error reply."""
+
+    async def serve(peer: PeerIdentity, method: str, params: Fields) -> dict[str, Any]:
         try:
-            return await node.handle(caller_ref(pool, peer), method, params.data)
+            return await handle(caller_ref(pool, peer), method, params.data)
         except BadRequest as exc:
             raise RpcError("bad_request", str(exc)) from exc
 
-    router.add(METHODS, handle)
+    router.add(methods, serve)
+
+
+def serve_chord(router: Router, pool: SessionPool, node: ChordNode) -> None:
+    """Route the Chord methods arriving on ``pool``'s sessions to ``node``."""
+    serve_methods(router, pool, METHODS, node.handle)

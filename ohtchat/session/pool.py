@@ -129,7 +129,7 @@ class SessionPool:
         if task is None:
             task = asyncio.get_running_loop().create_task(self._dial(address, onion))
             self._dialing[onion] = task
-            task.add_done_callback(lambda _t: self._dialing.pop(onion, None))
+            task.add_done_callback(lambda t: _settle_dial(self._dialing, onion, t))
         return await asyncio.shield(task)
 
     async def _dial(self, address: str, onion: str | None) -> RpcConnection:
@@ -204,6 +204,14 @@ class SessionPool:
         for conn in list(self._conns.values()):
             await conn.close("shutting down")
         self._conns.clear()
+
+
+def _settle_dial(
+    dialing: dict[str, asyncio.Task[RpcConnection]], onion: str, task: asyncio.Task[RpcConnection]
+) -> None:
+    dialing.pop(onion, None)
+    if not task.cancelled():
+        task.exception()  # retrieved: every waiter may have gone (shielded dial)
 
 
 def _close_later(conn: RpcConnection) -> None:

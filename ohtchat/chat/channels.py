@@ -1,0 +1,216 @@
+"""Channels: group conversations with membership as signed DHT records.
+
+A channel has a random 128-bit id. Its record ``channel:<id>`` (owned by the creator) holds
+``{name, owner, members}``; each member also publishes ``chanmember:<id>:<account id>`` (owned
+by the member) so membership is signed by the member itself. Messages go to every member
+directly; members that are offline get them through their mailbox. History is kept per channel
+id like any conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import TYPE_CHECKING, Any
+
+from ohtchat.chat.envelopes import ChatItem
+from ohtchat.store import Channel, Message, MessageState
+from ohtchat.wire.envelope import pack, unpack
+from ohtchat.wire.errors import MalformedMessage
+
+if TYPE_CHECKING:
+    from ohtchat.chat.service import ChatService
+
+CHANNEL_TTL = 7 * 24 * 3600
+MAX_MEMBERS = 256
+
+
+class ChannelError(Exception):
+    """A channel operation failed."""
+
+
+def channel_key(channel_id: str) -> bytes:
+    """The DHT key of a channel's roster record."""
+    return b"channel:" + channel_id.encode()
+
+
+def member_key(channel_id: str, acct_id: str) -> bytes:
+    """The DHT key of one member's own membership record."""
+    return b"chanmember:" + channel_id.encode() + b":" + acct_id.encode()
+
+
+class Channels:
+    """Channel management for a :class:`~ohtchat.chat.service.ChatService`."""
+
+    def __init__(self, chat: ChatService) -> None:
+        self.chat = chat
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Every channel as JSON-able data."""
+        unread = self.chat.store.unread_counts()
+        return [
+            {
+                "channel_id": c.channel_id,
+                "name": c.name,
+                "members": list(c.members),
+                "unread": unread.get(c.channel_id, 0),
+            }
+            for c in sorted(self.chat.store.channels(), key=lambda c: c.name.lower())
+        ]
+
+    def find(self, ref: str) -> Channel:
+        """A channel by id, id prefix (≥ 6) or name."""
+        for ch in self.chat.store.channels():
+            if ref in (ch.channel_id, ch.name) or (len(ref) >= 6 and ch.channel_id.startswith(ref)):
+                return ch
+        raise ChannelError(f"no channel {ref!r}: /join ID or /channel NAME first")
+
+    async def _publish(self, ch: Channel) -> None:
+        me = self.chat.me
+        await self.chat.dht.put(member_key(ch.channel_id, me), pack({"member": me}), CHANNEL_TTL)
+        if ch.owner == me:
+            roster = {"name": ch.name, "owner": ch.owner, "members": list(ch.members)}
+            await self.chat.dht.put(channel_key(ch.channel_id), pack(roster), CHANNEL_TTL)
+
+    async def create(self, name: str) -> Channel:
+        """``/channel [NAME]``: a new channel with a random id, us as owner and member."""
+        cid = os.urandom(16).hex()
+        ch = Channel(
+            cid,
+            name.strip() or f"channel-{cid[:6]}",
+            (self.chat.me,),
+            self.chat.now(),
+            self.chat.me,
+        )
+        self.chat.store.put_channel(ch)
+        await self._publish(ch)
+        self.chat.bus.publish("channel", channel_id=cid, name=ch.name, members=list(ch.members))
+        return ch
+
+    async def join(self, channel_id: str) -> Channel:
+        """``/join ID``: fetch the roster, publish our membership, tell the members."""
+        channel_id = channel_id.strip().lower()
+        record = await self.chat.dht.get(channel_key(channel_id))
+        if record is None:
+            raise ChannelError(f"no channel {channel_id[:16]}… found in the DHT")
+        try:
+            roster = unpack(record.value)
+            name, owner, members = roster["name"], roster["owner"], roster["members"]
+            if (
+                not isinstance(name, str)
+                or not isinstance(owner, str)
+                or not isinstance(members, list)
+            ):
+                raise MalformedMessage("roster fields")
+        except (MalformedMessage, KeyError, TypeError) as exc:
+            raise ChannelError("the channel record is malformed") from exc
+        all_members = tuple(dict.fromkeys([*[str(m) for m in members][:MAX_MEMBERS], self.chat.me]))
+        ch = Channel(channel_id, name[:64], all_members, self.chat.now(), owner)
+        self.chat.store.put_channel(ch)
+        await self._publish(ch)
+        await self._tell(ch, "channel_join", "", {"channel_name": ch.name})
+        self.chat.bus.publish(
+            "channel", channel_id=channel_id, name=ch.name, members=list(ch.members)
+        )
+        return ch
+
+    async def leave(self, ref: str) -> Channel:
+        """``/leave ID``: tell the members and forget the channel (history stays)."""
+        ch = self.find(ref)
+        await self._tell(ch, "channel_leave", "", {})
+        self.chat.store.delete_channel(ch.channel_id)
+        self.chat.bus.publish("channel", channel_id=ch.channel_id, name=ch.name, members=[])
+        return ch
+
+    async def cast(self, ref: str, text: str) -> tuple[Message, dict[str, str]]:
+        """``/channelcast ID MESSAGE``: store and send to every member; per-member states."""
+        ch = self.find(ref)
+        from ohtchat.chat.service import new_msg_id
+
+        msg = Message(
+            new_msg_id(),
+            ch.channel_id,
+            self.chat.me,
+            text,
+            self.chat.now(),
+            MessageState.SENDING,
+            read=True,
+        )
+        self.chat.store.append_message(msg)
+        self.chat.emit_message(msg)
+        states = await self._tell(ch, "channel_msg", text, {}, msg.msg_id)
+        ok = all(s != MessageState.FAILED for s in states.values())
+        queued = any(s == MessageState.QUEUED for s in states.values())
+        final = (
+            MessageState.QUEUED if queued else MessageState.DELIVERED if ok else MessageState.FAILED
+        )
+        return self.chat.set_state(msg, final), {k: str(v) for k, v in states.items()}
+
+    async def _tell(
+        self, ch: Channel, kind: str, text: str, extra: dict[str, Any], msg_id: str | None = None
+    ) -> dict[str, MessageState]:
+        from ohtchat.chat.service import new_msg_id
+
+        mid = msg_id or new_msg_id()
+        others = [m for m in ch.members if m != self.chat.me]
+        items = [
+            ChatItem(
+                kind,
+                mid,
+                m,
+                self.chat.now(),
+                text,
+                {"channel": ch.channel_id, "name": self.chat.account.name, **extra},
+            )
+            for m in others
+        ]
+        states = await asyncio.gather(
+            *(self.chat.send_item(m, it) for m, it in zip(others, items, strict=True))
+        )
+        return dict(zip(others, states, strict=True))
+
+    def on_item(self, sender: str, item: ChatItem) -> None:
+        """A channel message, join or leave from ``sender``."""
+        cid = str(item.extra.get("channel", ""))[:64]
+        try:
+            ch = self.find(cid) if cid else None
+        except ChannelError:
+            ch = None
+        if ch is None or (sender not in ch.members and item.kind != "channel_join"):
+            return  # not a channel we are in, or not from a member
+        if (
+            item.kind == "channel_join"
+            and sender not in ch.members
+            and len(ch.members) < MAX_MEMBERS
+        ):
+            ch = Channel(
+                ch.channel_id, ch.name, (*ch.members, sender), ch.created, ch.owner, ch.key
+            )
+            self.chat.store.put_channel(ch)
+            if ch.owner == self.chat.me:
+                # The owner keeps the roster: republish it and tell every member who is in.
+                self.chat.spawn(self._publish(ch))
+                self.chat.spawn(self._tell(ch, "channel_roster", "", {"members": list(ch.members)}))
+        elif item.kind == "channel_roster" and sender == ch.owner:
+            listed = item.extra.get("members")
+            if isinstance(listed, list):
+                names = [m for m in listed if isinstance(m, str) and len(m) == 64][:MAX_MEMBERS]
+                merged = tuple(dict.fromkeys([*ch.members, *names]))
+                ch = Channel(ch.channel_id, ch.name, merged, ch.created, ch.owner, ch.key)
+                self.chat.store.put_channel(ch)
+        elif item.kind == "channel_leave":
+            ch = Channel(
+                ch.channel_id,
+                ch.name,
+                tuple(m for m in ch.members if m != sender),
+                ch.created,
+                ch.owner,
+                ch.key,
+            )
+            self.chat.store.put_channel(ch)
+        elif item.kind == "channel_msg":
+            self.chat.store_received(ch.channel_id, sender, item)
+            return
+        self.chat.bus.publish(
+            "channel", channel_id=ch.channel_id, name=ch.name, members=list(ch.members)
+        )

@@ -1,0 +1,103 @@
+"""Chat items between accounts: the direct RPC body and the sealed mailbox form.
+
+Direct (``chat_deliver`` over an authenticated session; the session proves the sender)::
+
+    {kind, msg_id (≤ 64 chars), to (account id), sent_at, text (≤ 8 KiB), extra (map)}
+
+Offline (sealed to the recipient's KEM prekey and dropped in its DHT mailbox), the same body
+plus ``from_pub`` and ``sig`` = the sender's account signature over the canonical body, since no
+session vouches for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ohtchat.crypto import kem
+from ohtchat.crypto.errors import BadSignature, CryptoError
+from ohtchat.crypto.keys import AccountKey, verify_signature
+from ohtchat.wire.envelope import Fields, pack, unpack
+from ohtchat.wire.errors import MalformedMessage
+
+KINDS = (
+    "whisper",
+    "contact_request",
+    "contact_accept",
+    "channel_join",
+    "channel_leave",
+    "channel_msg",
+    "channel_roster",
+    "heartbeat",
+)
+ITEM_LABEL = b"ohtchat mailbox item v1\x00"
+SEAL_AAD = b"ohtchat mailbox"
+MAX_TEXT = 8 * 1024
+
+
+@dataclass(frozen=True)
+class ChatItem:
+    """One item from one account to another."""
+
+    kind: str
+    msg_id: str
+    to: str
+    sent_at: float
+    text: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        """The RPC / mailbox body."""
+        return {
+            "kind": self.kind,
+            "msg_id": self.msg_id,
+            "to": self.to,
+            "sent_at": self.sent_at,
+            "text": self.text,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> ChatItem:
+        """Validate an untrusted body."""
+        kind = f.str_("kind", 32)
+        if kind not in KINDS:
+            raise MalformedMessage(f"unknown chat item kind {kind!r}")
+        sent_at = f.data.get("sent_at")
+        if not isinstance(sent_at, int | float) or isinstance(sent_at, bool):
+            raise MalformedMessage("sent_at must be a number")
+        return cls(
+            kind,
+            f.str_("msg_id", 64, 1),
+            f.str_("to", 64, 64),
+            float(sent_at),
+            f.str_("text", MAX_TEXT),
+            f.map_("extra").data,
+        )
+
+
+def seal_item(sender: AccountKey, recipient_kem_pub: bytes, item: ChatItem) -> bytes:
+    """Sign and seal an item for a recipient's mailbox."""
+    body = item.body()
+    sig = sender.sign(ITEM_LABEL + pack(body))
+    return kem.seal(
+        recipient_kem_pub, pack({"b": body, "from": sender.public, "sig": sig}), SEAL_AAD
+    )
+
+
+def open_item(kem_secret: bytes, box: bytes) -> tuple[bytes, ChatItem]:
+    """``(sender account public key, item)`` from a mailbox box; typed errors if forged."""
+    try:
+        obj = unpack(kem.open_sealed(kem_secret, box, SEAL_AAD))
+    except CryptoError as exc:
+        raise MalformedMessage(f"mailbox item does not open: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise MalformedMessage("mailbox item is not a map")
+    f = Fields(obj, "mailbox item")
+    sender = f.bytes_("from", 32)
+    body = f.map_("b")
+    try:
+        verify_signature(sender, ITEM_LABEL + pack(body.data), f.bytes_("sig", 64))
+    except BadSignature as exc:
+        raise MalformedMessage("mailbox item signature does not verify") from exc
+    return sender, ChatItem.from_fields(body)

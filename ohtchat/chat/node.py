@@ -1,0 +1,375 @@
+"""A running ohtchat node: store, identity, transport, sessions, ring, DHT, ringcast, chat.
+
+:class:`ChatNode` is the in-process :class:`~ohtchat.chat.api.Backend`: the TUI, the headless
+``--serve`` daemon and the tests drive it through ``execute(line)`` and ``events()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ohtchat.chat.accounts import Accounts, LocalAccount
+from ohtchat.chat.api import Event, EventBus
+from ohtchat.chat.service import METHODS as CHAT_METHODS
+from ohtchat.chat.service import ChatService
+from ohtchat.chord.config import ChordConfig
+from ohtchat.chord.errors import ChordError
+from ohtchat.chord.node import ChordNode
+from ohtchat.chord.rpc import PeerRef
+from ohtchat.chord.service import ChordService
+from ohtchat.chord.session_client import SessionChordClient, serve_methods
+from ohtchat.commands.dispatch import CommandResult, Dispatcher
+from ohtchat.config import Config
+from ohtchat.dht.config import DhtConfig
+from ohtchat.dht.node import METHODS as DHT_METHODS
+from ohtchat.dht.node import Dht
+from ohtchat.dht.replicas import StoreReplicas
+from ohtchat.ringcast.message import Broadcast
+from ohtchat.ringcast.node import METHODS as RINGCAST_METHODS
+from ohtchat.ringcast.node import Ringcast
+from ohtchat.session.identity import NodeIdentity
+from ohtchat.session.pool import SessionPool
+from ohtchat.session.router import Router
+from ohtchat.store import KdfParams, Store
+from ohtchat.transport.base import Listener, Transport
+from ohtchat.transport.memory import MemoryNetwork
+from ohtchat.transport.tcp import TcpTransport
+
+log = logging.getLogger(__name__)
+
+
+class NodeError(Exception):
+    """The node cannot start as configured."""
+
+
+@dataclass
+class NodeOptions:
+    """How to run a node (shared by the TUI, ``--serve`` and the tests)."""
+
+    data_dir: Path | None = None
+    memory: bool = False
+    transport: str = "onion"  # "onion", "tcp" or "memory"
+    listen: str | None = None
+    bootstrap: list[str] = field(default_factory=list)
+    name: str = ""
+    tor_testnet: Path | None = None
+    tor_control: str | None = None
+    lang: str | None = None
+    create_if_missing: bool = False
+    memory_network: MemoryNetwork | None = None
+    chord: ChordConfig | None = None
+    dht: DhtConfig | None = None
+    kdf: KdfParams | None = None
+    heartbeat_interval: float = 30.0
+    mailbox_interval: float = 60.0
+    join_retry: float = 10.0
+    deliver_timeout: float = 20.0
+    tor_monitor_interval: float = 5.0
+
+
+class ChatNode:
+    """One node. Create with :meth:`start`; stop with :meth:`stop`."""
+
+    def __init__(self, options: NodeOptions, store: Store, config: Config) -> None:
+        self.options = options
+        self.store = store
+        self.config = config
+        self.bus = EventBus()
+        self.accounts = Accounts(store)
+        self.account: LocalAccount = self.accounts.active()
+        self.identity: NodeIdentity = self.account.identity(int(time.time()))
+        self.router = Router()
+        self.dispatcher = Dispatcher()
+        self.tor: Any = None  # ohtchat.tor.process.TorProcess when on onions
+        self.monitor: Any = None  # ohtchat.tor.monitor.TorMonitor for a tor we launched
+        self.listener: Listener | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._joined = asyncio.Event()
+        self._stopped = False
+        self.started_at = time.time()
+        # Set up by _start_network:
+        self.pool: SessionPool
+        self.chord: ChordNode
+        self.ring: ChordService
+        self.dht: Dht
+        self.ringcast: Ringcast
+        self.chat: ChatService
+
+    # ------------------------------------------------------------------ life cycle
+    @classmethod
+    async def start(cls, options: NodeOptions, passphrase: str = "") -> ChatNode:
+        """Open (or create) the store, unlock the account, start networking and join."""
+        store = _open_store(options, passphrase)
+        try:
+            config = (
+                Config.load(options.data_dir)
+                if options.data_dir and not options.memory
+                else Config(Path("config.toml"))
+            )
+            accounts = Accounts(store)
+            if not accounts.all():
+                if not (options.create_if_missing or options.memory):
+                    raise NodeError("no account in this data directory: pass --name to create one")
+                accounts.generate(options.name or "anonymous")
+            node = cls(options, store, config)
+            await node._start_network()
+        except BaseException:
+            store.close()
+            raise
+        return node
+
+    async def _start_network(self) -> None:
+        transport = await self._transport()
+        self.pool = SessionPool(transport, self.identity, self.router)
+        self.listener = await self.pool.listen(self._listen_address())
+        advertise = (
+            self.identity.onion if self.options.transport == "onion" else self.listener.address
+        )
+        self.pool.advertise = None if self.options.transport == "onion" else advertise
+        me = PeerRef(self.identity.node_id, self.identity.onion, advertise)
+        self.chord = ChordNode(me, SessionChordClient(self.pool), self.options.chord)
+        self.ring = ChordService(self.chord, self.options.bootstrap)
+        self.dht = Dht(self.chord, self.account.key, StoreReplicas(self.store), self.options.dht)
+        self.ringcast = Ringcast(
+            self.chord,
+            self.account.key,
+            certificate=self.identity.cert,
+            on_deliver=self._on_ringcast,
+        )
+        self.chat = ChatService(
+            self.account,
+            self.store,
+            self.pool,
+            self.dht,
+            self.bus,
+            advertise=advertise,
+            deliver_timeout=self.options.deliver_timeout,
+            heartbeat_interval=self.options.heartbeat_interval,
+        )
+        serve_methods(self.router, self.pool, self.chord_methods(), self.chord.handle)
+        serve_methods(self.router, self.pool, DHT_METHODS, self.dht.handle)
+        serve_methods(self.router, self.pool, RINGCAST_METHODS, self.ringcast.handle)
+        self.router.add(CHAT_METHODS, self.chat.handle_rpc)
+        from ohtchat.chat.handlers import register_all
+
+        register_all(self)
+        self._spawn(self._join_loop())
+
+    @staticmethod
+    def chord_methods() -> tuple[str, ...]:
+        """The Chord methods served (from the chord layer)."""
+        from ohtchat.chord.rpc import METHODS
+
+        return METHODS
+
+    async def _transport(self) -> Transport:
+        kind = self.options.transport
+        if kind == "tcp":
+            return TcpTransport()
+        if kind == "memory":
+            if self.options.memory_network is None:
+                raise NodeError("the memory transport needs a MemoryNetwork")
+            return self.options.memory_network.transport()
+        if kind == "onion":
+            return await self._start_tor()
+        raise NodeError(f"unknown transport {kind!r} (onion, tcp)")
+
+    async def _start_tor(self) -> Transport:
+        from ohtchat.tor.config import TorConfig
+        from ohtchat.tor.process import TorProcess
+        from ohtchat.transport.onion import OnionTransport
+
+        if self.options.tor_control:
+            self.tor = TorProcess.attach(self.options.tor_control)
+        else:
+            base = (
+                self.options.data_dir if self.options.data_dir and not self.options.memory else None
+            )
+            tor_dir = (base / "tor") if base else Path(tempfile.mkdtemp(prefix="ohtchat-tor-"))
+            cfg = (
+                TorConfig.for_testnet(tor_dir, self.options.tor_testnet)
+                if self.options.tor_testnet
+                else TorConfig(tor_dir)
+            )
+            self.tor = TorProcess.launch(cfg)
+        self._spawn(self._forward_tor_status())
+        await self.tor.start()
+        if not self.tor.attached:
+            from ohtchat.tor.monitor import TorMonitor
+
+            self.monitor = TorMonitor(
+                self.tor, self._on_tor_restart, interval=self.options.tor_monitor_interval
+            )
+            self.monitor.start()
+        socket_dir = Path(tempfile.mkdtemp(prefix="oht-sock-"))  # unix paths are short
+        return OnionTransport(self.tor, self.identity.node_key, socket_dir=socket_dir)
+
+    async def _on_tor_restart(self) -> None:
+        """Tor came back: sessions through the old tor are dead; republish and rejoin."""
+        self.bus.publish("log", level="warning", text="tor restarted; rejoining the ring")
+        if self.listener is not None:
+            with contextlib.suppress(Exception):
+                await self.listener.wait_published()  # type: ignore[attr-defined]
+        for conn in self.pool.sessions():
+            await conn.close("tor restarted")
+        with contextlib.suppress(Exception):
+            await self.chord.stabilize()
+        with contextlib.suppress(Exception):
+            await self.chat.publish_presence()
+
+    async def _forward_tor_status(self) -> None:
+        while self.tor is None:
+            await asyncio.sleep(0.1)
+        async for st in self.tor.subscribe():
+            self.bus.publish("tor", state=str(st.state), progress=st.progress, summary=st.summary)
+
+    def _listen_address(self) -> str | None:
+        if self.options.transport == "tcp":
+            return self.options.listen or "127.0.0.1:0"
+        if self.options.transport == "memory":
+            return self.options.listen
+        return None
+
+    async def _join_loop(self) -> None:
+        """Publish the onion service (onion mode), join or create the ring, then run chat timers."""
+        if self.options.transport == "onion" and self.listener is not None:
+            await self.listener.wait_published()  # type: ignore[attr-defined]
+        while not self._stopped and not self.chord.member:
+            try:
+                if self.options.bootstrap or self.chord.peer_cache.peers():
+                    await self.ring.connect()
+                else:
+                    await self.ring.create()
+            except (ChordError, OSError) as exc:
+                self.bus.publish("log", level="warning", text=f"joining the ring failed: {exc}")
+                await asyncio.sleep(self.options.join_retry)
+        self.dht.start()
+        self._joined.set()
+        self._publish_ring()
+        self._spawn(self._after_join())
+
+    async def _after_join(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.chat.publish_presence()
+        self._spawn(self.chat.heartbeat_loop())
+        self._spawn(self._ring_watch())
+        while not self._stopped:
+            try:
+                await self.chat.drain_mailbox()
+            except Exception as exc:  # the DHT may be briefly unreachable; try again later
+                log.info("mailbox drain failed: %s", exc)
+            await asyncio.sleep(self.options.mailbox_interval)
+
+    async def _ring_watch(self) -> None:
+        last: tuple[Any, ...] = ()
+        while not self._stopped:
+            info = self.ring.info()
+            now = (info.successor, info.predecessor, len(self.ring.peers()))
+            if now != last:
+                last = now
+                self._publish_ring()
+            await asyncio.sleep(1.0)
+
+    def _publish_ring(self) -> None:
+        info = self.ring.info()
+        self.bus.publish(
+            "ring",
+            member=info.member,
+            successor=_peer(info.successor),
+            predecessor=_peer(info.predecessor),
+            peers=len(self.ring.peers()),
+        )
+
+    async def ready(self, timeout: float = 60.0) -> None:
+        """Wait until the node is a ring member."""
+        await asyncio.wait_for(self._joined.wait(), timeout)
+
+    async def _on_ringcast(self, b: Broadcast) -> None:
+        payload = b.payload if isinstance(b.payload, dict) else {}
+        text = str(payload.get("text", ""))[:8192]
+        from ohtchat.crypto.keys import account_id
+
+        sender = account_id(b.origin_account_public)
+        self.bus.publish(
+            "message",
+            msg_id=b.msg_id.hex() if isinstance(b.msg_id, bytes) else str(b.msg_id),
+            conversation="ringcast",
+            sender=sender,
+            sender_name=str(payload.get("name", ""))[:64] or self.chat.name_of(sender),
+            text=text,
+            timestamp=b.sent_at,
+            state="received",
+            outgoing=sender == self.account.account_id,
+        )
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        """Leave the ring gracefully, close sessions, stop tor, close the store."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.chord.member:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.chord.leave(), 5.0)
+        await self.chat.stop()
+        await self.dht.stop()
+        await self.ringcast.stop()
+        await self.chord.stop()
+        await self.pool.close()
+        if self.monitor is not None:
+            await self.monitor.stop()
+        if self.tor is not None:
+            with contextlib.suppress(Exception):
+                await self.tor.stop()
+        self.store.close()
+
+    # ------------------------------------------------------------------ Backend
+    async def execute(self, line: str, conversation: str | None = None) -> CommandResult:
+        """Run one console line; plain text goes to ``conversation``."""
+        self.current_conversation = conversation
+        return await self.dispatcher.execute(line)
+
+    def events(self) -> AsyncIterator[Event]:
+        """The node's events from now on."""
+        return self.bus.subscribe()
+
+    async def complete(self, line: str, cursor: int) -> list[str]:
+        """Tab completion of commands, contacts, channels, accounts and config keys."""
+        from ohtchat.chat.handlers import completions
+        from ohtchat.commands import complete
+
+        return complete(line, cursor, completions(self))
+
+    current_conversation: str | None = None
+
+
+def _peer(p: PeerRef | None) -> dict[str, Any] | None:
+    return None if p is None else {"id": f"{p.id:064x}", "onion": p.onion, "address": p.address}
+
+
+def _open_store(options: NodeOptions, passphrase: str) -> Store:
+    if options.memory:
+        return Store.memory()
+    if options.data_dir is None:
+        raise NodeError("a data directory is needed (or --memory)")
+    if Store.exists(options.data_dir):
+        return Store.open(options.data_dir, passphrase)
+    if not options.create_if_missing:
+        raise NodeError(f"no ohtchat data in {options.data_dir}: pass --name to create an account")
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store.create(options.data_dir, passphrase, kdf=options.kdf)

@@ -1,0 +1,150 @@
+"""Presence records: where an account can be reached, and its signed KEM prekey.
+
+Each account publishes, in the DHT under ``presence:<account id>``, a record owned (signed) by
+its account key::
+
+    {v: 1, name, account_pub, cert (node certificate, 144 B), onion, addr (transport address),
+     kem_pub (hybrid KEM public key), kem_sig (account signature over the prekey), ts}
+
+A reader checks that the DHT record's owner key is ``account_pub``, that ``account_pub`` hashes
+to the account id it asked for, that the certificate binds ``onion``'s key to that account, and
+that the prekey is signed by the account. Handles (``handle:<SHA3(name)>`` → account id) are
+first-come records owned by the account that claimed them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ohtchat.crypto import kem
+from ohtchat.crypto.errors import BadCertificate, BadSignature, CryptoError
+from ohtchat.crypto.keys import NodeCertificate, account_id, verify_signature
+from ohtchat.crypto.onion import onion_address
+from ohtchat.wire.envelope import pack, unpack
+from ohtchat.wire.errors import MalformedMessage
+
+PREKEY_LABEL = b"ohtchat kem prekey v1\x00"
+PRESENCE_TTL = 6 * 3600
+
+
+class PresenceError(Exception):
+    """No valid presence record for an account."""
+
+
+class DhtRecord(Protocol):
+    """What the chat layer needs of a DHT record."""
+
+    value: bytes
+    owner: bytes
+
+
+class DhtApi(Protocol):
+    """The DHT operations the chat layer uses (``ohtchat.dht`` provides them)."""
+
+    async def put(self, key: str | bytes, value: bytes, ttl: int | None = None) -> Any:
+        """Store a record owned by our account."""
+        ...
+
+    async def get(self, key: bytes) -> Any:
+        """The newest valid record under ``key``, or ``None``."""
+        ...
+
+    async def mailbox_put(self, recipient_account_id: str, item: bytes) -> Any:
+        """Append a sealed item to an account's mailbox."""
+        ...
+
+    async def mailbox_fetch(self, recipient_account_id: str) -> list[tuple[bytes, bytes]]:
+        """``(item id, item)`` pairs waiting in an account's mailbox."""
+        ...
+
+    async def mailbox_delete(self, account: Any, item_ids: list[bytes]) -> Any:
+        """Delete items from our own mailbox (signed by our account key)."""
+        ...
+
+
+def presence_key(acct_id: str) -> bytes:
+    """The DHT key of an account's presence record."""
+    return b"presence:" + acct_id.encode()
+
+
+def handle_key(handle: str) -> bytes:
+    """The DHT key of a handle (a user-chosen name, case-insensitive)."""
+    return b"handle:" + hashlib.sha3_256(handle.strip().lower().encode()).digest()
+
+
+@dataclass(frozen=True)
+class Presence:
+    """A verified presence record."""
+
+    account_id: str
+    account_pub: bytes
+    name: str
+    onion: str
+    address: str
+    kem_pub: bytes
+    ts: float
+
+    def to_value(self, cert: bytes, kem_sig: bytes) -> bytes:
+        """The DHT value for this presence (with the certificate and prekey signature)."""
+        return pack(
+            {
+                "v": 1,
+                "name": self.name,
+                "account_pub": self.account_pub,
+                "cert": cert,
+                "onion": self.onion,
+                "addr": self.address,
+                "kem_pub": self.kem_pub,
+                "kem_sig": kem_sig,
+                "ts": self.ts,
+            }
+        )
+
+
+def sign_prekey(sign: Any, kem_pub: bytes) -> bytes:
+    """The account's signature over its KEM prekey (``sign`` is ``AccountKey.sign``)."""
+    sig: bytes = sign(PREKEY_LABEL + kem_pub)
+    return sig
+
+
+def parse_presence(acct_id: str, owner: bytes, value: bytes, now: float) -> Presence:
+    """Verify and decode a presence record fetched for ``acct_id``."""
+    try:
+        obj = unpack(value)
+    except MalformedMessage as exc:
+        raise PresenceError("presence record is not msgpack") from exc
+    if not isinstance(obj, dict) or obj.get("v") != 1:
+        raise PresenceError("presence record has an unknown format")
+    try:
+        pub, cert_raw, kem_pub = obj["account_pub"], obj["cert"], obj["kem_pub"]
+        name, onion, addr, ts, kem_sig = (
+            obj["name"],
+            obj["onion"],
+            obj["addr"],
+            obj["ts"],
+            obj["kem_sig"],
+        )
+        if not (
+            isinstance(pub, bytes) and isinstance(kem_pub, bytes) and isinstance(kem_sig, bytes)
+        ):
+            raise PresenceError("presence fields have wrong types")
+        if not (isinstance(name, str) and isinstance(onion, str) and isinstance(addr, str)):
+            raise PresenceError("presence fields have wrong types")
+        if not isinstance(ts, int | float) or not isinstance(cert_raw, bytes):
+            raise PresenceError("presence fields have wrong types")
+    except KeyError as exc:
+        raise PresenceError(f"presence record lacks {exc}") from exc
+    if owner != pub or account_id(pub) != acct_id:
+        raise PresenceError("presence record is not owned by that account")
+    try:
+        cert = NodeCertificate.from_bytes(cert_raw)
+        if cert.account_public != pub or onion_address(cert.node_public) != onion:
+            raise PresenceError("presence certificate does not match")
+        cert.verify(cert.node_public, int(now))
+        verify_signature(pub, PREKEY_LABEL + kem_pub, kem_sig)
+        kem.check_public_key(kem_pub)
+    except (BadCertificate, BadSignature, CryptoError, ValueError) as exc:
+        raise PresenceError(f"presence record does not verify: {exc}") from exc
+    return Presence(acct_id, pub, name[:64], onion, addr[:255], kem_pub, float(ts))

@@ -1,0 +1,338 @@
+"""The chat service: whispers (online and offline), receipts, contacts, presence, channels.
+
+Everything is keyed by account id. Delivery first tries a direct authenticated session to the
+recipient's onion address (from its presence record) and takes the RPC reply as the delivery
+receipt; if the recipient is unreachable, the item is signed, sealed to its KEM prekey and put
+in its DHT mailbox. Received items are deduplicated by message id, so each is shown once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from ohtchat.chat.accounts import LocalAccount, fingerprint
+from ohtchat.chat.api import EventBus
+from ohtchat.chat.envelopes import ChatItem, open_item, seal_item
+from ohtchat.chat.presence import (
+    PRESENCE_TTL,
+    DhtApi,
+    Presence,
+    PresenceError,
+    handle_key,
+    parse_presence,
+    presence_key,
+    sign_prekey,
+)
+from ohtchat.crypto.keys import account_id
+from ohtchat.session.identity import PeerIdentity
+from ohtchat.session.pool import SessionPool
+from ohtchat.session.rpc import RpcError
+from ohtchat.store import Contact, Message, MessageState, Store
+from ohtchat.wire.envelope import Fields
+from ohtchat.wire.errors import ProtocolError
+
+log = logging.getLogger(__name__)
+DELIVER = "chat_deliver"
+METHODS = (DELIVER,)
+
+
+class ChatError(Exception):
+    """A chat operation cannot be done (unknown recipient, no presence, ...)."""
+
+
+def new_msg_id() -> str:
+    """A fresh random message id."""
+    return os.urandom(16).hex()
+
+
+class ChatService:
+    """Chat for the active account of one node."""
+
+    def __init__(
+        self,
+        account: LocalAccount,
+        store: Store,
+        pool: SessionPool,
+        dht: DhtApi,
+        bus: EventBus,
+        *,
+        advertise: str,
+        deliver_timeout: float = 20.0,
+        heartbeat_interval: float = 30.0,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.account = account
+        self.me = account.account_id
+        self.store = store
+        self.pool = pool
+        self.dht = dht
+        self.bus = bus
+        self.advertise = advertise
+        self.deliver_timeout = deliver_timeout
+        self.heartbeat_interval = heartbeat_interval
+        self.now = now
+        self.status = "online"
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.last_seen: dict[str, tuple[float, str]] = {}
+        self._presence_shown: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+        # Imported here to keep the module graph simple: channels use this service to send.
+        from ohtchat.chat.channels import Channels
+        from ohtchat.chat.contacts import Contacts
+
+        self.contacts = Contacts(self)
+        self.channels = Channels(self)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro`` in the background, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        """Cancel background work."""
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ------------------------------------------------------------------ presence
+    async def publish_presence(self) -> None:
+        """Publish (or refresh) our presence record."""
+        acct = self.account
+        ident = acct.identity(int(self.now()))
+        p = Presence(
+            self.me,
+            acct.key.public,
+            acct.name,
+            ident.onion,
+            self.advertise,
+            acct.kem.public,
+            self.now(),
+        )
+        value = p.to_value(ident.cert.to_bytes(), sign_prekey(acct.key.sign, acct.kem.public))
+        await self.dht.put(presence_key(self.me), value, PRESENCE_TTL)
+
+    async def lookup(self, acct_id: str) -> Presence:
+        """The verified presence of an account (:class:`ChatError` if none)."""
+        record = await self.dht.get(presence_key(acct_id))
+        if record is None:
+            raise ChatError(f"no presence record for {acct_id[:16]}…")
+        try:
+            p = parse_presence(acct_id, record.owner, record.value, self.now())
+        except PresenceError as exc:
+            raise ChatError(str(exc)) from exc
+        self._names[acct_id] = p.name
+        return p
+
+    async def claim_handle(self, handle: str) -> None:
+        """Claim ``handle`` (first come): ``handle:<SHA3(name)>`` → our account id."""
+        await self.dht.put(handle_key(handle), self.me.encode(), PRESENCE_TTL)
+
+    async def lookup_handle(self, handle: str) -> str:
+        """The account id a handle belongs to (:class:`ChatError` if unclaimed)."""
+        record = await self.dht.get(handle_key(handle))
+        if record is None:
+            raise ChatError(f"nobody has claimed the handle {handle!r}")
+        acct = str(record.value.decode(errors="replace"))
+        if account_id(record.owner) != acct:
+            raise ChatError("the handle record is not owned by the account it names")
+        return acct
+
+    def name_of(self, acct_id: str) -> str:
+        """A display name for an account: contact name, presence name or a short id."""
+        if acct_id == self.me:
+            return self.account.name
+        with contextlib.suppress(KeyError):
+            return self.store.get_contact(acct_id).name
+        return self._names.get(acct_id, acct_id[:12])
+
+    def resolve(self, ref: str) -> str:
+        """An account id from a full id, a unique id prefix, or a contact name."""
+        ref = ref.strip()
+        low = ref.lower().removeprefix("0x")
+        if len(low) == 64 and all(c in "0123456789abcdef" for c in low):
+            return low
+        matches = [
+            c.account_id
+            for c in self.store.contacts()
+            if c.name == ref or c.account_id.startswith(low)
+        ]
+        if len(set(matches)) != 1:
+            raise ChatError(f"no single contact matches {ref!r}: use the full account id")
+        return matches[0]
+
+    # ------------------------------------------------------------------ sending
+    async def send_item(self, to: str, item: ChatItem) -> MessageState:
+        """Deliver ``item`` directly, else through the mailbox; the resulting state."""
+        try:
+            presence = await self.lookup(to)
+        except ChatError:
+            return MessageState.FAILED
+        try:
+            reply = await self.pool.request(
+                presence.address, presence.onion, DELIVER, item.body(), self.deliver_timeout
+            )
+            if reply.bool_("receipt"):
+                return MessageState.DELIVERED
+        except (RpcError, ProtocolError, TimeoutError, OSError) as exc:
+            log.info("direct delivery to %s failed (%s); using the mailbox", to[:12], exc)
+        try:
+            await self.dht.mailbox_put(to, seal_item(self.account.key, presence.kem_pub, item))
+        except Exception as exc:  # the DHT raises its own typed errors; any means "not queued"
+            log.warning("mailbox put for %s failed: %s", to[:12], exc)
+            return MessageState.FAILED
+        return MessageState.QUEUED
+
+    async def whisper(self, ref: str, text: str) -> Message:
+        """``/whisper``: send ``text`` to an account; returns the stored message (final state)."""
+        to = self.resolve(ref)
+        if to == self.me:
+            raise ChatError("cannot whisper to yourself")
+        msg = Message(new_msg_id(), to, self.me, text, self.now(), MessageState.SENDING, read=True)
+        self.store.append_message(msg)
+        self.emit_message(msg)
+        extra = {"name": self.account.name}
+        state = await self.send_item(
+            to, ChatItem("whisper", msg.msg_id, to, msg.timestamp, text, extra)
+        )
+        return self.set_state(msg, state)
+
+    def set_state(self, msg: Message, state: MessageState) -> Message:
+        """Record and announce a message's new delivery state."""
+        updated = self.store.update_message_state(msg.msg_id, state)
+        self.bus.publish(
+            "message_state", msg_id=msg.msg_id, conversation=msg.conversation, state=str(state)
+        )
+        return updated
+
+    def emit_message(self, msg: Message) -> None:
+        """Announce a message (sent or received) to the UIs."""
+        self.bus.publish("message", **self.message_data(msg))
+
+    def message_data(self, msg: Message) -> dict[str, Any]:
+        """The JSON form of a message for results and events."""
+        return {
+            "msg_id": msg.msg_id,
+            "conversation": msg.conversation,
+            "sender": msg.sender,
+            "sender_name": self.name_of(msg.sender),
+            "text": msg.text,
+            "timestamp": msg.timestamp,
+            "state": str(msg.state),
+            "outgoing": msg.sender == self.me,
+        }
+
+    # ------------------------------------------------------------------ receiving
+    async def handle_rpc(self, peer: PeerIdentity, method: str, params: Fields) -> dict[str, Any]:
+        """Incoming ``chat_deliver`` over an authenticated session: the reply is the receipt."""
+        item = ChatItem.from_fields(params)
+        if item.to != self.me:
+            raise RpcError("not_here", "this node does not serve that account")
+        await self.receive(peer.account_public, item)
+        return {"receipt": True}
+
+    async def receive(self, sender_pub: bytes, item: ChatItem) -> None:
+        """Handle one authenticated item from ``sender_pub`` (session or signed mailbox item)."""
+        sender = account_id(sender_pub)
+        if sender == self.me:
+            return
+        claimed = item.extra.get("name")
+        if isinstance(claimed, str) and claimed.strip():
+            # The sender's own display name (unverified, like any chat nickname).
+            self._names[sender] = claimed.strip()[:64]
+        self.last_seen[sender] = (
+            self.now(),
+            item.extra.get("status", "online") if item.kind == "heartbeat" else "online",
+        )
+        if item.kind == "heartbeat":
+            self.contacts.refresh_presence()
+            return
+        if item.kind.startswith("contact_"):
+            self.contacts.on_item(sender, sender_pub, item)
+            return
+        if item.kind.startswith("channel_"):
+            self.channels.on_item(sender, item)
+            return
+        self.store_received(sender, sender, item)
+        if not self._is_contact(sender):
+            self.contacts.remember_stranger(sender, sender_pub)
+
+    def store_received(self, conversation: str, sender: str, item: ChatItem) -> bool:
+        """Store a received message once; announce it. False if it was a duplicate."""
+        if self.store.has_message(item.msg_id):
+            return False
+        msg = Message(
+            item.msg_id, conversation, sender, item.text, item.sent_at, MessageState.RECEIVED
+        )
+        if not self.store.append_message(msg):
+            return False
+        self.emit_message(msg)
+        return True
+
+    def _is_contact(self, acct_id: str) -> bool:
+        try:
+            self.store.get_contact(acct_id)
+        except KeyError:
+            return False
+        return True
+
+    async def drain_mailbox(self) -> int:
+        """Fetch, open, store and delete our mailbox items; returns how many were new."""
+        items = await self.dht.mailbox_fetch(self.me)
+        new, done = 0, []
+        for item_id, box in items:
+            done.append(item_id)
+            try:
+                sender_pub, item = open_item(self.account.kem.secret, box)
+            except ProtocolError as exc:
+                log.info("dropping a bad mailbox item: %s", exc)
+                continue
+            if item.to != self.me:
+                continue
+            before = self.store.message_count()
+            await self.receive(sender_pub, item)
+            new += self.store.message_count() - before
+        if done:
+            with contextlib.suppress(Exception):
+                await self.dht.mailbox_delete(self.account.key, done)
+        return new
+
+    # ------------------------------------------------------------------ queries
+    def history(
+        self, ref: str | None, limit: int, before: str | None = None
+    ) -> tuple[str, list[Message]]:
+        """The newest ``limit`` messages of a conversation, oldest first."""
+        conv = self.conversation_of(ref) if ref else self._latest_conversation()
+        msgs = self.store.history(conv, limit=limit, before=before)
+        return conv, list(reversed(msgs))
+
+    def conversation_of(self, ref: str) -> str:
+        """A conversation id from a channel id/name or an account reference."""
+        for ch in self.store.channels():
+            if ref in (ch.channel_id, ch.name) or (len(ref) >= 6 and ch.channel_id.startswith(ref)):
+                return ch.channel_id
+        return self.resolve(ref)
+
+    def _latest_conversation(self) -> str:
+        convs = self.store.conversations()
+        if not convs:
+            raise ChatError("no conversations yet")
+        return convs[0].conversation
+
+    def contact_fingerprint(self, c: Contact) -> str:
+        """The out-of-band comparable fingerprint of a contact's account key."""
+        return fingerprint(c.account_public) if c.account_public else ""
+
+    # ------------------------------------------------------------------ timers
+    async def heartbeat_loop(self) -> None:
+        """Tell accepted contacts we are here; age out silent ones to offline."""
+        while True:
+            await self.contacts.send_heartbeats()
+            self.contacts.refresh_presence()
+            await asyncio.sleep(self.heartbeat_interval)

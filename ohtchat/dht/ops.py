@@ -1,0 +1,322 @@
+"""Client operations of the DHT: put, get, delete and the mailbox, against k replicas.
+
+Writes go to every responsible node in parallel and count acceptances; reads ask every
+responsible node in parallel, verify each answer (shape, key, signature, expiry) and keep
+the newest. Nothing a peer returns is trusted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ohtchat.chord.errors import RpcFailure
+from ohtchat.chord.rpc import PeerRef
+from ohtchat.crypto.keys import AccountKey
+from ohtchat.dht.config import MAX_KEY
+from ohtchat.dht.errors import (
+    REFUSALS,
+    BadRecord,
+    DhtUnavailable,
+    ForgedRecord,
+    NoSigner,
+    RecordTooLarge,
+)
+from ohtchat.dht.record import DeleteMarker, MailboxItem, Record, key_location, mailbox_id
+from ohtchat.dht.wire import (
+    FETCH,
+    MAX_BATCH,
+    MAX_PAGE_ITEMS,
+    MBOX_DELETE,
+    MBOX_FETCH,
+    MBOX_PUT,
+    STORE,
+    results,
+)
+
+if TYPE_CHECKING:
+    from ohtchat.dht.node import Dht
+
+#: Most pages read from one holder's mailbox in one fetch.
+MAX_PAGES = 64
+
+
+@dataclass(frozen=True)
+class PutResult:
+    """Where a write landed: ``stored_on`` of the ``holders`` accepted it."""
+
+    key: bytes
+    seq: int
+    expires: int
+    stored_on: int
+    holders: tuple[PeerRef, ...]
+    #: Refusals by code (e.g. ``{"stale": 1}``).
+    refused: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MailboxResult:
+    """A mailbox item stored on ``stored_on`` of its mailbox's responsible nodes."""
+
+    item_id: bytes
+    stored_on: int
+
+
+@dataclass
+class OwnRecord:
+    """A record this node wrote, remembered to republish it before it expires."""
+
+    value: bytes
+    ttl: int
+    seq: int
+    expires: int
+
+
+def as_key(key: str | bytes) -> bytes:
+    """A DHT key from text (UTF-8) or bytes; :class:`BadRecord` if empty or too long."""
+    raw = key.encode() if isinstance(key, str) else key
+    if not isinstance(raw, bytes) or not 1 <= len(raw) <= MAX_KEY:
+        raise BadRecord(f"key must be 1..{MAX_KEY} bytes")
+    return raw
+
+
+async def _gather(
+    dht: Dht, peers: Sequence[PeerRef], method: str, params: dict[str, Any]
+) -> list[dict[str, Any] | None]:
+    """Call every peer in parallel; ``None`` for each failed call."""
+
+    async def one(p: PeerRef) -> dict[str, Any] | None:
+        try:
+            return await dht.call(p, method, params)
+        except RpcFailure:
+            return None
+
+    return list(await asyncio.gather(*(one(p) for p in peers)))
+
+
+def _count(dht: Dht, replies: list[dict[str, Any] | None], n: int) -> tuple[int, Counter[str]]:
+    """How many holders accepted all ``n`` entries, and the refusal codes seen."""
+    ok, refused = 0, Counter[str]()
+    for reply in replies:
+        if reply is None:
+            continue
+        try:
+            res = results(reply, n)
+        except BadRecord:
+            dht.metrics.bad_replies += 1
+            continue
+        codes = [c for c in res if c is not None]
+        refused.update(codes)
+        ok += not codes
+    return ok, refused
+
+
+async def store(dht: Dht, rec: Record) -> PutResult:
+    """Store a signed record on the k responsible nodes of its key."""
+    holders = await dht.responsible(rec.location)
+    replies = await _gather(dht, holders, STORE, {"recs": [rec.to_wire()]})
+    ok, refused = _count(dht, replies, 1)
+    return PutResult(rec.key, rec.seq, rec.expires, ok, tuple(holders), dict(refused))
+
+
+def _raise_for(result: PutResult) -> None:
+    if result.stored_on:
+        return
+    if result.refused:
+        code = max(result.refused, key=lambda c: result.refused[c])
+        raise REFUSALS[code](f"every holder refused the record ({code})")
+    raise DhtUnavailable("no responsible node stored the record")
+
+
+def _signer(dht: Dht) -> AccountKey:
+    if dht.signer is None:
+        raise NoSigner("this node has no account key to sign records with")
+    return dht.signer
+
+
+async def write(dht: Dht, key: bytes, value: bytes, ttl: int, tombstone: bool) -> PutResult:
+    """Sign a new version of ``key`` (seq above anything we wrote) and store it.
+
+    If every holder answers "stale" (another device of the account wrote a higher seq), read
+    the newest seq and retry once above it.
+    """
+    signer = _signer(dht)
+    now = int(dht.now())
+    own = dht.own.get(key)
+    seq = max(own.seq + 1 if own else 0, int(dht.now() * 1000))
+    result: PutResult | None = None
+    for _ in range(2):
+        rec = Record.create(signer, key, value, seq, now + ttl, tombstone)
+        result = await store(dht, rec)
+        if result.stored_on or set(result.refused) != {"stale"}:
+            break
+        newest = await fetch_newest(dht, key)
+        if newest is None:
+            break
+        seq = newest.seq + 1
+    assert result is not None
+    _raise_for(result)
+    if tombstone:
+        dht.own.pop(key, None)
+    else:
+        dht.own[key] = OwnRecord(value, ttl, result.seq, result.expires)
+    return result
+
+
+async def put(dht: Dht, key: str | bytes, value: bytes, ttl: int | None) -> PutResult:
+    """``/put``: validate locally, then :func:`write`."""
+    cfg = dht.config
+    raw = as_key(key)
+    if not isinstance(value, bytes):
+        raise BadRecord("value must be bytes")
+    if len(value) > cfg.max_value:
+        raise RecordTooLarge(f"value exceeds {cfg.max_value} bytes")
+    t = cfg.default_ttl if ttl is None else ttl
+    if not 0 < t <= cfg.max_ttl:
+        raise BadRecord(f"ttl must be in (0, {cfg.max_ttl}] seconds")
+    dht.metrics.puts += 1
+    return await write(dht, raw, value, t, False)
+
+
+async def delete(dht: Dht, key: str | bytes) -> int:
+    """``/delete``: a tombstone lasting the longest TTL, so it outlives every older version."""
+    dht.metrics.deletes += 1
+    result = await write(dht, as_key(key), b"", dht.config.max_ttl, True)
+    return result.stored_on
+
+
+def check_record(dht: Dht, obj: object, key: bytes) -> Record | None:
+    """A record a holder returned for ``key``, verified; ``None`` (counted) if bad or expired."""
+    try:
+        rec = Record.from_wire(obj)
+        if rec.key != key:
+            raise BadRecord("record for another key")
+        rec.verify()
+    except (BadRecord, ForgedRecord):
+        dht.metrics.bad_replies += 1
+        return None
+    return rec if rec.expires > dht.now() else None
+
+
+async def fetch_newest(dht: Dht, key: bytes) -> Record | None:
+    """The newest valid record (tombstones included) among the responsible nodes."""
+    holders = await dht.responsible(key_location(key))
+    replies = await _gather(dht, holders, FETCH, {"key": key})
+    if all(r is None for r in replies):
+        raise DhtUnavailable("no responsible node answered")
+    best: Record | None = None
+    for reply in replies:
+        if reply is None or reply.get("rec") is None:
+            continue
+        rec = check_record(dht, reply["rec"], key)
+        if rec is not None and (best is None or rec.seq > best.seq):
+            best = rec
+    return best
+
+
+async def get(dht: Dht, key: str | bytes) -> Record | None:
+    """``/get``: the newest live value, ``None`` when absent or deleted."""
+    dht.metrics.gets += 1
+    rec = await fetch_newest(dht, as_key(key))
+    if rec is None or rec.tombstone:
+        return None
+    dht.metrics.get_hits += 1
+    return rec
+
+
+# --------------------------------------------------------------------- mailbox
+async def mailbox_put(
+    dht: Dht, recipient_account_id: str, data: bytes, ttl: int | None
+) -> MailboxResult:
+    """Append ``data`` (an opaque sealed box) to the recipient's mailbox on k nodes."""
+    cfg = dht.config
+    mbox = mailbox_id(recipient_account_id)
+    if not isinstance(data, bytes) or not data:
+        raise BadRecord("item must be non-empty bytes")
+    if len(data) > cfg.max_item:
+        raise RecordTooLarge(f"item exceeds {cfg.max_item} bytes")
+    t = cfg.mailbox_ttl if ttl is None else ttl
+    if not 0 < t <= cfg.mailbox_ttl:
+        raise BadRecord(f"ttl must be in (0, {cfg.mailbox_ttl}] seconds")
+    dht.metrics.mailbox_puts += 1
+    item = MailboxItem(mbox, data, int(dht.now()) + t)
+    holders = await dht.responsible(int.from_bytes(mbox, "big"))
+    replies = await _gather(dht, holders, MBOX_PUT, {"items": [item.to_wire()]})
+    ok, refused = _count(dht, replies, 1)
+    _raise_for(PutResult(mbox, 0, item.expires, ok, tuple(holders), dict(refused)))
+    return MailboxResult(item.item_id, ok)
+
+
+async def _fetch_all(dht: Dht, peer: PeerRef, mbox: bytes) -> dict[bytes, bytes]:
+    """Every item one holder has, page by page; a bad page ends the walk (counted)."""
+    out: dict[bytes, bytes] = {}
+    after: bytes | None = None
+    for _ in range(MAX_PAGES):
+        try:
+            reply = await dht.call(peer, MBOX_FETCH, {"mbox": mbox, "after": after})
+        except RpcFailure:
+            break
+        try:
+            page = _page(reply, mbox, after)
+        except BadRecord:
+            dht.metrics.bad_replies += 1
+            break
+        out.update(page)
+        if not page or reply.get("more") is not True:
+            break
+        after = max(page)
+    return out
+
+
+def _page(reply: dict[str, Any], mbox: bytes, after: bytes | None) -> dict[bytes, bytes]:
+    raw = reply.get("items")
+    if (
+        not isinstance(raw, list)
+        or len(raw) > MAX_PAGE_ITEMS
+        or not isinstance(reply.get("more"), bool)
+    ):
+        raise BadRecord("mailbox page must have items and more")
+    page: dict[bytes, bytes] = {}
+    last = after or b""
+    for obj in raw:
+        item = MailboxItem.from_wire(obj)
+        iid = item.item_id
+        if item.mailbox != mbox or iid <= last:
+            raise BadRecord("mailbox page out of order or for another mailbox")
+        page[iid] = item.data
+        last = iid
+    return page
+
+
+async def mailbox_fetch(dht: Dht, recipient_account_id: str) -> list[tuple[bytes, bytes]]:
+    """The union of the mailbox over every responsible node, ordered by item id."""
+    dht.metrics.mailbox_fetches += 1
+    mbox = mailbox_id(recipient_account_id)
+    holders = await dht.responsible(int.from_bytes(mbox, "big"))
+    found: dict[bytes, bytes] = {}
+    for part in await asyncio.gather(*(_fetch_all(dht, p, mbox) for p in holders)):
+        found.update(part)
+    return sorted(found.items())
+
+
+async def mailbox_delete(dht: Dht, account: AccountKey, item_ids: Sequence[bytes]) -> int:
+    """Signed deletions of items from ``account``'s mailbox, on every responsible node."""
+    ids = list(dict.fromkeys(item_ids))
+    if not all(isinstance(i, bytes) and len(i) == 32 for i in ids):
+        raise BadRecord("item ids must be 32 bytes")
+    dht.metrics.mailbox_deletes += 1
+    if not ids:
+        return 0
+    expires = int(dht.now()) + dht.config.mailbox_ttl
+    marks = [DeleteMarker.create(account, i, expires).to_wire() for i in ids]
+    holders = await dht.responsible(int.from_bytes(marks[0]["m"], "big"))
+    chunks = [marks[k : k + MAX_BATCH] for k in range(0, len(marks), MAX_BATCH)]
+    accepted = [0] * len(holders)  # chunks each holder accepted in full
+    for chunk in chunks:
+        replies = await _gather(dht, holders, MBOX_DELETE, {"dels": chunk})
+        for n, reply in enumerate(replies):
+            accepted[n] += _count(dht, [reply], len(chunk))[0]
+    return sum(a == len(chunks) for a in accepted)

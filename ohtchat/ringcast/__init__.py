@@ -1,0 +1,1 @@
+"""Ringcast: El-Ansary broadcast over fingers, signed by the origin, delivered exactly once."""

@@ -1,0 +1,73 @@
+"""Chat end to end on real nodes over loopback TCP: whispers online and offline, receipts,
+contacts, channels, ringcast and the DHT, all through the console commands."""
+
+from __future__ import annotations
+
+import pytest
+
+from ohtchat.chat.node import ChatNode
+from tests.chat.ringnodes import PASS, options, settle, start_ring, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+async def test_whisper_online_with_receipt_and_history(tmp_path):
+    nodes = await start_ring(tmp_path, ["alice", "bob", "carol"])
+    alice, bob, _carol = nodes
+    try:
+        r = await alice.execute(f"/whisper {bob.account.account_id} hello bob")
+        assert r.ok, r.text
+        assert r.data["state"] == "delivered"  # the RPC reply is the receipt
+        h = await bob.execute(f"/history {alice.account.account_id} 10")
+        assert [m["text"] for m in h.data["messages"]] == ["hello bob"]
+        assert h.data["messages"][0]["sender_name"] == "alice"
+        # Plain text goes to the open conversation.
+        r2 = await bob.execute("hi alice", conversation=alice.account.account_id)
+        assert r2.ok and r2.data["state"] == "delivered"
+        h2 = await alice.execute(f"/history {bob.account.account_id}")
+        assert [m["text"] for m in h2.data["messages"]] == ["hello bob", "hi alice"]
+    finally:
+        for n in nodes:
+            await n.stop()
+
+
+async def test_whisper_offline_through_mailbox_shown_once(tmp_path):
+    nodes = await start_ring(tmp_path, ["alice", "bob", "carol", "dave"])
+    alice, bob = nodes[0], nodes[1]
+    bob_id = bob.account.account_id
+    try:
+        await bob.stop()
+        await settle([n for n in nodes if n is not bob], 1.5)
+        r = await alice.execute(f"/whisper {bob_id} are you there?")
+        assert r.ok, r.text
+        assert r.data["state"] == "queued"
+        bob2 = await ChatNode.start(
+            options(tmp_path / "bob", "bob", [alice.listener.address]), PASS
+        )
+        nodes[1] = bob2
+        await bob2.ready(30)
+        await wait_for(lambda: bob2.store.message_count() >= 1, timeout=20)
+        await bob2.chat.drain_mailbox()  # a second drain must not show it again
+        h = await bob2.execute(f"/history {alice.account.account_id}")
+        assert [m["text"] for m in h.data["messages"]] == ["are you there?"]
+    finally:
+        for n in nodes:
+            await n.stop()
+
+
+async def test_ring_and_dht_commands(tmp_path):
+    nodes = await start_ring(tmp_path, ["a", "b", "c", "d"])
+    try:
+        st = await nodes[0].execute("/status")
+        assert st.ok and st.data["member"] and st.data["onion"] == nodes[0].identity.onion
+        assert (await nodes[1].execute("/put colour blue")).ok
+        got = await nodes[3].execute("/get colour")
+        assert got.ok and got.data["value"] == "blue"
+        assert not (await nodes[2].execute("/put colour red")).ok  # only the owner may overwrite
+        bad = await nodes[0].execute("/whisper")
+        assert not bad.ok and bad.data["error"] == "usage"
+        ft = await nodes[0].execute("/ftable")
+        assert ft.ok and ft.data["fingers"]
+    finally:
+        for n in nodes:
+            await n.stop()
