@@ -79,6 +79,8 @@ class ChatService:
         self.now = now
         self.status = "online"
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._presence: dict[str, tuple[float, Presence]] = {}
+        self.presence_cache = 60.0
         self.last_seen: dict[str, tuple[float, str]] = {}
         self._presence_shown: dict[str, str] = {}
         self._names: dict[str, str] = {}
@@ -118,8 +120,15 @@ class ChatService:
         value = p.to_value(ident.cert.to_bytes(), sign_prekey(acct.key.sign, acct.kem.public))
         await self.dht.put(presence_key(self.me), value, PRESENCE_TTL)
 
-    async def lookup(self, acct_id: str) -> Presence:
-        """The verified presence of an account (:class:`ChatError` if none)."""
+    async def lookup(self, acct_id: str, fresh: bool = False) -> Presence:
+        """The verified presence of an account (:class:`ChatError` if none).
+
+        Cached for ``presence_cache`` seconds, so a conversation costs one DHT lookup, not one
+        per message; a failed delivery drops the cache entry (the peer may have moved).
+        """
+        cached = self._presence.get(acct_id)
+        if cached is not None and not fresh and self.now() - cached[0] < self.presence_cache:
+            return cached[1]
         record = await self.dht.get(presence_key(acct_id))
         if record is None:
             raise ChatError(f"no presence record for {acct_id[:16]}…")
@@ -128,6 +137,7 @@ class ChatService:
         except PresenceError as exc:
             raise ChatError(str(exc)) from exc
         self._names[acct_id] = p.name
+        self._presence[acct_id] = (self.now(), p)
         return p
 
     async def claim_handle(self, handle: str) -> None:
@@ -182,6 +192,7 @@ class ChatService:
                 return MessageState.DELIVERED
         except (RpcError, ProtocolError, TimeoutError, OSError) as exc:
             log.info("direct delivery to %s failed (%s); using the mailbox", to[:12], exc)
+            self._presence.pop(to, None)
         try:
             await self.dht.mailbox_put(to, seal_item(self.account.key, presence.kem_pub, item))
         except Exception as exc:  # the DHT raises its own typed errors; any means "not queued"
