@@ -259,6 +259,8 @@ class ChatNode:
     async def _after_join(self) -> None:
         with contextlib.suppress(Exception):
             await self.chat.publish_presence()
+        with contextlib.suppress(Exception):  # first come: the name may already be taken
+            await self.chat.claim_handle(self.account.name)
         self._spawn(self.chat.heartbeat_loop())
         self._spawn(self._ring_watch())
         while not self._stopped:

@@ -1,0 +1,50 @@
+"""ACCOUNT commands and presence / handle lookups, on real nodes over loopback TCP."""
+
+from __future__ import annotations
+
+import pytest
+
+from ohtchat.dht.errors import RecordRefused
+from tests.chat.ringnodes import start_ring
+
+pytestmark = pytest.mark.slow
+
+
+async def test_account_commands_and_lookups(tmp_path):
+    nodes = await start_ring(tmp_path, ["alice", "bob", "carol"])
+    alice, bob, _ = nodes
+    try:
+        accs = await alice.execute("/accounts")
+        assert [a["name"] for a in accs.data["accounts"]] == ["alice"]
+        gen = await alice.execute("/generate work")
+        assert gen.ok and gen.data["name"] == "work"
+        assert len((await alice.execute("/accounts")).data["accounts"]) == 2
+
+        sig = (await alice.execute("/sign alice I wrote this")).data["signature"]
+        # Bob verifies against Alice's key, found through her presence record.
+        ok = await bob.execute(f"/verify {alice.account.account_id} I wrote this {sig}")
+        assert ok.ok and ok.data["valid"]
+        bad = await bob.execute(f"/verify {alice.account.account_id} I wrote that {sig}")
+        assert not bad.ok and bad.data["valid"] is False
+
+        ct = (await bob.execute(f"/encrypt {alice.account.account_id} for alice only")).data
+        assert "for alice only" not in ct["ciphertext"]
+        pt = await alice.execute(f"/decrypt alice {ct['ciphertext']}")
+        assert pt.ok and pt.data["plaintext"] == "for alice only"
+        assert not (await alice.execute(f"/decrypt work {ct['ciphertext']}")).ok
+
+        assert not (await alice.execute("/delaccount alice")).ok  # the active account stays
+        assert (await alice.execute("/delaccount work")).ok
+
+        # /lookup ID gives the account's onion address; /lookup NAME resolves a handle.
+        found = await bob.execute(f"/lookup {alice.account.account_id}")
+        assert found.ok and found.data["account"]["onion"] == alice.identity.onion
+        await alice.chat.claim_handle("alice")
+        by_handle = await bob.execute("/lookup alice")
+        assert by_handle.ok and by_handle.data["account_id"] == alice.account.account_id
+        # First come: bob cannot take alice's handle.
+        with pytest.raises(RecordRefused):
+            await bob.chat.claim_handle("alice")
+    finally:
+        for n in nodes:
+            await n.stop()
