@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     ensure_packages()
     ensure_tor(required=True)
     if job == "test":
+        # The /webui browser test drives Debian's headless chromium (skipped if unavailable).
+        if not shutil.which("chromium"):
+            _apt_install("chromium")
         return run_tests(args)
     os.execv(str(BIN / "ohtchat"), [str(BIN / "ohtchat"), "demo", *args])
     return 0  # pragma: no cover

@@ -46,6 +46,10 @@ from ohtchat.transport.tcp import TcpTransport
 log = logging.getLogger(__name__)
 
 
+#: The conversation that collects every ringcast this node saw (its own included).
+RINGCAST_CONVERSATION = "ringcast"
+
+
 class NodeError(Exception):
     """The node cannot start as configured."""
 
@@ -290,27 +294,37 @@ class ChatNode:
             peers=len(self.ring.peers()),
         )
 
+    def reload_config(self) -> None:
+        """Re-read ``config.toml`` (SIGHUP on a served node)."""
+        if self.options.data_dir is not None and not self.options.memory:
+            self.config = Config.load(self.options.data_dir)
+
     async def ready(self, timeout: float = 60.0) -> None:
         """Wait until the node is a ring member."""
         await asyncio.wait_for(self._joined.wait(), timeout)
 
     async def _on_ringcast(self, b: Broadcast) -> None:
-        payload = b.payload if isinstance(b.payload, dict) else {}
-        text = str(payload.get("text", ""))[:8192]
+        """A ringcast arrived (or our own came back): keep it in the ``ringcast`` conversation."""
         from ohtchat.crypto.keys import account_id
+        from ohtchat.store import Message, MessageState
 
+        payload = b.payload if isinstance(b.payload, dict) else {}
         sender = account_id(b.origin_account_public)
-        self.bus.publish(
-            "message",
-            msg_id=b.msg_id.hex() if isinstance(b.msg_id, bytes) else str(b.msg_id),
-            conversation="ringcast",
-            sender=sender,
-            sender_name=str(payload.get("name", ""))[:64] or self.chat.name_of(sender),
-            text=text,
-            timestamp=b.sent_at,
-            state="received",
-            outgoing=sender == self.account.account_id,
+        name = payload.get("name")
+        if isinstance(name, str) and name.strip() and sender != self.account.account_id:
+            self.chat._names.setdefault(sender, name.strip()[:64])
+        mine = sender == self.account.account_id
+        msg = Message(
+            b.msg_id.hex(),
+            RINGCAST_CONVERSATION,
+            sender,
+            str(payload.get("text", ""))[:8192],
+            b.sent_at,
+            MessageState.DELIVERED if mine else MessageState.RECEIVED,
+            read=mine,
         )
+        if self.store.append_message(msg):
+            self.chat.emit_message(msg)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -324,7 +324,9 @@ class ChatService:
         return conv, list(reversed(msgs))
 
     def conversation_of(self, ref: str) -> str:
-        """A conversation id from a channel id/name or an account reference."""
+        """A conversation id from a channel id/name, ``ringcast``, or an account reference."""
+        if ref == "ringcast":
+            return ref
         for ch in self.store.channels():
             if ref in (ch.channel_id, ch.name) or (len(ref) >= 6 and ch.channel_id.startswith(ref)):
                 return ch.channel_id

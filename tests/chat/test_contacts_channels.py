@@ -108,3 +108,19 @@ async def test_ringcast_reaches_every_node_once(tmp_path):
             t.cancel()
         for n in nodes:
             await n.stop()
+
+
+async def test_ringcasts_are_kept_in_history(tmp_path):
+    nodes = await start_ring(tmp_path, ["a", "b", "c"])
+    try:
+        for n in nodes:
+            await n.chord.fix_all_fingers()
+        assert (await nodes[1].execute("/ringcast kept")).ok
+        for n in nodes:
+            await wait_for(lambda n=n: n.store.message_count() >= 1)
+            h = await n.execute("/history ringcast")
+            assert [m["text"] for m in h.data["messages"]] == ["kept"]
+            assert h.data["messages"][0]["sender_name"] == "b"
+    finally:
+        for n in nodes:
+            await n.stop()
