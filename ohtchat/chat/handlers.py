@@ -71,6 +71,10 @@ def register_all(node: ChatNode) -> None:
     from ohtchat.chat.handlers_chat import chat_handlers
 
     d = node.dispatcher
+    if d.has_handler("status"):  # rebuilt stack (/newonions): handlers close over new objects
+        for name, handler in [*ring_handlers(node).items(), *chat_handlers(node).items()]:
+            d.register(name, handler, replace=True)
+        return
     for err, code in (
         (ChordError, "ring"),
         (DhtError, "dht"),
@@ -264,8 +268,15 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
         return CommandResult.success(_("New circuits requested."))
 
     async def newonions(cmd: Command) -> CommandResult:
-        raise Unavailable(
-            _("Rotating the onion address needs a restart of the node: not available yet.")
+        old = node.identity.onion
+        onion = await node.rotate_onion()
+        return CommandResult.success(
+            _("New onion address {onion} (was {old}); rejoining the ring.").format(
+                onion=onion, old=old
+            ),
+            onion=onion,
+            previous=old,
+            node_id=f"{node.identity.node_id:064x}",
         )
 
     async def quit_(cmd: Command) -> CommandResult:

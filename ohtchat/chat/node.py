@@ -96,6 +96,8 @@ class ChatNode:
         self.monitor: Any = None  # ohtchat.tor.monitor.TorMonitor for a tor we launched
         self.listener: Listener | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stack_tasks: set[asyncio.Task[Any]] = set()
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="oht-sock-"))  # unix paths are short
         self._joined = asyncio.Event()
         self._stopped = False
         self.started_at = time.time()
@@ -131,7 +133,11 @@ class ChatNode:
         return node
 
     async def _start_network(self) -> None:
-        transport = await self._transport()
+        await self._start_stack(await self._transport(), self.options.bootstrap)
+
+    async def _start_stack(self, transport: Transport, bootstrap: list[str]) -> None:
+        """Sessions, ring, DHT, ringcast and chat for the current identity, then join."""
+        self.router = Router()
         self.pool = SessionPool(transport, self.identity, self.router)
         self.listener = await self.pool.listen(self._listen_address())
         advertise = (
@@ -140,7 +146,7 @@ class ChatNode:
         self.pool.advertise = None if self.options.transport == "onion" else advertise
         me = PeerRef(self.identity.node_id, self.identity.onion, advertise)
         self.chord = ChordNode(me, SessionChordClient(self.pool), self.options.chord)
-        self.ring = ChordService(self.chord, self.options.bootstrap)
+        self.ring = ChordService(self.chord, bootstrap)
         self.dht = Dht(self.chord, self.account.key, StoreReplicas(self.store), self.options.dht)
         self.ringcast = Ringcast(
             self.chord,
@@ -165,7 +171,7 @@ class ChatNode:
         from ohtchat.chat.handlers import register_all
 
         register_all(self)
-        self._spawn(self._join_loop())
+        self._spawn(self._join_loop(), stack=True)
 
     @staticmethod
     def chord_methods() -> tuple[str, ...]:
@@ -213,8 +219,7 @@ class ChatNode:
                 self.tor, self._on_tor_restart, interval=self.options.tor_monitor_interval
             )
             self.monitor.start()
-        socket_dir = Path(tempfile.mkdtemp(prefix="oht-sock-"))  # unix paths are short
-        return OnionTransport(self.tor, self.identity.node_key, socket_dir=socket_dir)
+        return OnionTransport(self.tor, self.identity.node_key, socket_dir=self._socket_dir)
 
     async def _on_tor_restart(self) -> None:
         """Tor came back: sessions through the old tor are dead; republish and rejoin."""
@@ -248,7 +253,7 @@ class ChatNode:
             await self.listener.wait_published()  # type: ignore[attr-defined]
         while not self._stopped and not self.chord.member:
             try:
-                if self.options.bootstrap or self.chord.peer_cache.peers():
+                if self.ring.bootstrap or self.chord.peer_cache.peers():
                     await self.ring.connect()
                 else:
                     await self.ring.create()
@@ -258,15 +263,15 @@ class ChatNode:
         self.dht.start()
         self._joined.set()
         self._publish_ring()
-        self._spawn(self._after_join())
+        self._spawn(self._after_join(), stack=True)
 
     async def _after_join(self) -> None:
         with contextlib.suppress(Exception):
             await self.chat.publish_presence()
         with contextlib.suppress(Exception):  # first come: the name may already be taken
             await self.chat.claim_handle(self.account.name)
-        self._spawn(self.chat.heartbeat_loop())
-        self._spawn(self._ring_watch())
+        self._spawn(self.chat.heartbeat_loop(), stack=True)
+        self._spawn(self._ring_watch(), stack=True)
         while not self._stopped:
             try:
                 await self.chat.drain_mailbox()
@@ -326,10 +331,52 @@ class ChatNode:
         if self.store.append_message(msg):
             self.chat.emit_message(msg)
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any, stack: bool = False) -> None:
+        """Run ``coro`` in the background; ``stack`` tasks end when the stack is rebuilt."""
         task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        tasks = self._stack_tasks if stack else self._tasks
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _stop_stack(self) -> None:
+        """Leave the ring gracefully and close the sessions of the current identity."""
+        for task in list(self._stack_tasks):
+            task.cancel()
+        await asyncio.gather(*self._stack_tasks, return_exceptions=True)
+        if self.chord.member:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.chord.leave(), 5.0)
+        await self.chat.stop()
+        await self.dht.stop()
+        await self.ringcast.stop()
+        await self.chord.stop()
+        await self.pool.close()
+        self._joined.clear()
+
+    async def rotate_onion(self) -> str:
+        """``/newonions``: a new node key, so a new onion address and ring id, certified by the
+        account key; leave the ring, rejoin through the peers we knew, republish presence."""
+        from dataclasses import replace
+
+        from ohtchat.crypto.keys import NodeKey
+
+        known = [p.address for p in self.ring.peers() if p.onion != self.identity.onion]
+        await self._stop_stack()
+        self.account = replace(self.account, node_key=NodeKey())
+        self.store.put_account(self.account.to_stored())
+        self.identity = self.account.identity(int(time.time()))
+        transport = self.pool.transport
+        if self.options.transport == "onion":
+            from ohtchat.transport.onion import OnionTransport
+
+            transport = OnionTransport(
+                self.tor, self.identity.node_key, socket_dir=self._socket_dir
+            )
+        await self._start_stack(transport, [*known, *self.options.bootstrap])
+        self.bus.publish(
+            "status", onion=self.identity.onion, node_id=f"{self.identity.node_id:064x}"
+        )
+        return self.identity.onion
 
     async def stop(self) -> None:
         """Leave the ring gracefully, close sessions, stop tor, close the store."""
@@ -339,14 +386,7 @@ class ChatNode:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.chord.member:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.chord.leave(), 5.0)
-        await self.chat.stop()
-        await self.dht.stop()
-        await self.ringcast.stop()
-        await self.chord.stop()
-        await self.pool.close()
+        await self._stop_stack()
         if self.monitor is not None:
             await self.monitor.stop()
         if self.tor is not None:

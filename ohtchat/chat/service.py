@@ -184,21 +184,33 @@ class ChatService:
             presence = await self.lookup(to)
         except ChatError:
             return MessageState.FAILED
+        if await self._direct(presence, item):
+            return MessageState.DELIVERED
+        # The cached presence may be stale (a new onion after /newonions): look again once.
         try:
-            reply = await self.pool.request(
-                presence.address, presence.onion, DELIVER, item.body(), self.deliver_timeout
-            )
-            if reply.bool_("receipt"):
-                return MessageState.DELIVERED
-        except (RpcError, ProtocolError, TimeoutError, OSError) as exc:
-            log.info("direct delivery to %s failed (%s); using the mailbox", to[:12], exc)
-            self._presence.pop(to, None)
+            fresh = await self.lookup(to, fresh=True)
+        except ChatError:
+            fresh = presence
+        if fresh.onion != presence.onion and await self._direct(fresh, item):
+            return MessageState.DELIVERED
         try:
-            await self.dht.mailbox_put(to, seal_item(self.account.key, presence.kem_pub, item))
+            await self.dht.mailbox_put(to, seal_item(self.account.key, fresh.kem_pub, item))
         except Exception as exc:  # the DHT raises its own typed errors; any means "not queued"
             log.warning("mailbox put for %s failed: %s", to[:12], exc)
             return MessageState.FAILED
         return MessageState.QUEUED
+
+    async def _direct(self, presence: Presence, item: ChatItem) -> bool:
+        """Try one direct delivery; True when the recipient's node sent the receipt."""
+        try:
+            reply = await self.pool.request(
+                presence.address, presence.onion, DELIVER, item.body(), self.deliver_timeout
+            )
+            return reply.bool_("receipt")
+        except (RpcError, ProtocolError, TimeoutError, OSError) as exc:
+            log.info("direct delivery to %s failed (%s)", presence.account_id[:12], exc)
+            self._presence.pop(presence.account_id, None)
+            return False
 
     async def whisper(self, ref: str, text: str) -> Message:
         """``/whisper``: send ``text`` to an account; returns the stored message (final state)."""

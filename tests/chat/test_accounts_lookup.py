@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ohtchat.dht.errors import RecordRefused
-from tests.chat.ringnodes import start_ring
+from tests.chat.ringnodes import start_ring, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +45,34 @@ async def test_account_commands_and_lookups(tmp_path):
         # First come: bob cannot take alice's handle.
         with pytest.raises(RecordRefused):
             await bob.chat.claim_handle("alice")
+    finally:
+        for n in nodes:
+            await n.stop()
+
+
+async def test_newonions_rotates_address_and_rejoins(tmp_path):
+    nodes = await start_ring(tmp_path, ["alice", "bob", "carol"])
+    alice, bob, _ = nodes
+    try:
+        a_id = alice.account.account_id
+        assert (await bob.execute(f"/whisper {a_id} before")).data["state"] == "delivered"
+        old_onion, old_id = alice.identity.onion, alice.chord.me.id
+        r = await alice.execute("/newonions")
+        assert r.ok, r.text
+        assert r.data["onion"] != old_onion and alice.chord.me.id != old_id
+        assert alice.account.account_id == a_id  # same account, new node key
+        await alice.ready(30)
+        await wait_for(lambda: all(n.chord.state.successor is not None for n in nodes))
+        # Bob's cached presence names the old onion: the retry finds the new one.
+        after = await bob.execute(f"/whisper {a_id} after")
+        assert after.data["state"] == "delivered", after.text
+        status = await alice.execute("/status")
+        assert status.data["onion"] == alice.identity.onion != old_onion
+        texts = [
+            m["text"]
+            for m in (await alice.execute(f"/history {bob.account.account_id}")).data["messages"]
+        ]
+        assert texts == ["before", "after"]
     finally:
         for n in nodes:
             await n.stop()
