@@ -135,5 +135,18 @@ async def test_ring_over_onion_services(testnet):
         key = rng.getrandbits(256)
         assert (await victim.ring.lookup(key)).owner.id == true_successor(ids, key)
         assert (await nodes[0].ring.lookup(victim.chord.me.id)).owner.id == victim.chord.me.id
+
+        # The TOR console commands.
+        st = await nodes[4].execute("/tor status")
+        assert st.ok and st.data, st.text
+        assert (await nodes[4].execute("/newtor")).ok
+        # /newonions: a new onion service and ring id; whispers still arrive.
+        mover = nodes[4]
+        old = mover.identity.onion
+        rot = await mover.execute("/newonions")
+        assert rot.ok and rot.data["onion"] != old, rot.text
+        await mover.ready(120)
+        after = await nodes[1].execute(f"/whisper {mover.account.account_id} found you")
+        assert after.data["state"] == "delivered", after.text
     finally:
         await asyncio.gather(*(n.stop() for n in nodes), return_exceptions=True)
