@@ -107,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     ensure_tor(required=True)
     if job == "test":
         # The /webui browser test drives Debian's headless chromium (skipped if unavailable).
-        if not shutil.which("chromium"):
-            _apt_install("chromium")
+        # The terminal test runs the real client in tmux.
+        missing = [p for p in ("chromium", "tmux") if not shutil.which(p)]
+        if missing:
+            _apt_install(*missing)
         return run_tests(args)
     os.execv(str(BIN / "ohtchat"), [str(BIN / "ohtchat"), "demo", *args])
     return 0  # pragma: no cover

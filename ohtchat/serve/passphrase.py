@@ -1,0 +1,74 @@
+"""Where a headless node finds the store passphrase: never on the command line.
+
+In order: ``--passphrase-file``, the environment variable ``OHTCHAT_PASSPHRASE`` (removed
+from the environment once read, so child processes do not inherit it), or a systemd
+credential (``LoadCredential=ohtchat-passphrase:…`` puts it in
+``$CREDENTIALS_DIRECTORY/ohtchat-passphrase``).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import MutableMapping
+from pathlib import Path
+
+ENV_VAR = "OHTCHAT_PASSPHRASE"
+CREDENTIAL_NAME = "ohtchat-passphrase"
+MAX_BYTES = 4096
+
+
+class PassphraseError(Exception):
+    """No passphrase source was given, or the one given is unusable."""
+
+
+def read_passphrase(
+    file: Path | None = None, environ: MutableMapping[str, str] | None = None
+) -> tuple[str, str]:
+    """The passphrase and a description of where it came from (for the log, never the value).
+
+    One trailing newline of a file is dropped (``echo secret > file`` works); an empty
+    passphrase is refused.
+    """
+    env = os.environ if environ is None else environ
+    if file is not None:
+        return _from_file(Path(file).expanduser(), "--passphrase-file"), f"file {file}"
+    if ENV_VAR in env:
+        value = env.pop(ENV_VAR)
+        return _check(value, f"${ENV_VAR}"), f"${ENV_VAR}"
+    cred_dir = env.get("CREDENTIALS_DIRECTORY")
+    if cred_dir:
+        path = Path(cred_dir) / CREDENTIAL_NAME
+        if path.exists():
+            return _from_file(path, "systemd credential"), f"systemd credential {CREDENTIAL_NAME}"
+    raise PassphraseError(
+        "no passphrase: use --passphrase-file FILE, the environment variable "
+        f"{ENV_VAR}, or a systemd credential named {CREDENTIAL_NAME}"
+    )
+
+
+def _from_file(path: Path, what: str) -> str:
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise PassphraseError(f"{what} {path} is not a regular file")
+        if st.st_size > MAX_BYTES:
+            raise PassphraseError(f"{what} {path} is larger than {MAX_BYTES} bytes")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PassphraseError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PassphraseError(f"{what} {path} is not UTF-8 text") from None
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    return _check(text, f"{what} {path}")
+
+
+def _check(value: str, where: str) -> str:
+    if not value:
+        raise PassphraseError(f"the passphrase from {where} is empty")
+    return value

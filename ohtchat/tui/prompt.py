@@ -1,0 +1,71 @@
+"""The input line: commands and messages, Tab completion through the backend, input history."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.widgets import Input
+
+from ohtchat.commands.complete import apply_completion, common_prefix, completion_context
+from ohtchat.tui.messages import Completions, LineEntered
+
+Completer = Callable[[str, int], Awaitable[list[str]]]
+
+
+class Prompt(Input):
+    """Enter posts :class:`LineEntered`; Tab completes; Up/Down walk the lines sent before."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete", show=False),
+        Binding("up", "history(-1)", show=False),
+        Binding("down", "history(1)", show=False),
+    ]
+
+    def __init__(self, completer: Completer | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.completer = completer
+        self.sent: list[str] = []
+        self._walk = 0
+        self.candidates: list[str] = []  # the last Tab's choices, shown by the screen
+
+    async def action_submit(self) -> None:
+        """Post the line and clear the input."""
+        line = self.value
+        if not line.strip():
+            return
+        if not self.sent or self.sent[-1] != line:
+            self.sent.append(line)
+        self._walk = len(self.sent)
+        self.value = ""
+        self.post_message(LineEntered(line))
+
+    def action_history(self, step: int) -> None:
+        """Recall an earlier (or later) line."""
+        if not self.sent:
+            return
+        self._walk = max(0, min(len(self.sent), self._walk + step))
+        self.value = self.sent[self._walk] if self._walk < len(self.sent) else ""
+        self.cursor_position = len(self.value)
+
+    def action_complete(self) -> None:
+        """Ask the backend for candidates in a worker (the UI never waits on it)."""
+        if self.completer is not None:
+            self.run_worker(self._complete(self.value, self.cursor_position), exclusive=True)
+
+    async def _complete(self, line: str, cursor: int) -> None:
+        assert self.completer is not None
+        words = await self.completer(line, cursor)
+        if self.value != line or self.cursor_position != cursor:
+            return  # the user typed on meanwhile: the answer is stale
+        self.candidates = words
+        if len(words) == 1:
+            self.value, self.cursor_position = apply_completion(line, cursor, words[0])
+        elif words:
+            ctx = completion_context(line, cursor)
+            prefix = common_prefix(words)
+            if ctx is not None and len(prefix) > len(ctx.prefix) and " " not in prefix:
+                self.value = line[: ctx.start] + prefix + line[cursor:]
+                self.cursor_position = ctx.start + len(prefix)
+        self.post_message(Completions(words))

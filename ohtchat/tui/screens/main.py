@@ -1,0 +1,315 @@
+"""The main screen: sidebar, message log, console output, input line, status bar, key hints."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Input, RichLog, Static
+
+from ohtchat.chat.api import Backend
+from ohtchat.chat.node import RINGCAST_CONVERSATION
+from ohtchat.commands.lexer import quote
+from ohtchat.i18n import N_, _
+from ohtchat.tui.log import MessageLog
+from ohtchat.tui.messages import (
+    CommandDone,
+    Completions,
+    ConversationChosen,
+    HistoryLoaded,
+    LineEntered,
+    NodeEvent,
+)
+from ohtchat.tui.model import ChatModel
+from ohtchat.tui.prompt import Prompt
+from ohtchat.tui.results import ResultHandler
+from ohtchat.tui.sidebar import Sidebar
+from ohtchat.tui.statusbar import StatusBar
+from ohtchat.tui.text import PRESENCE_MARKS, TimeFormatter, clean, short_id
+
+HISTORY_PAGE = 2000
+"""Messages fetched when a conversation opens; scrolling to the top fetches more."""
+
+MAX_HISTORY = 100_000
+"""The most ``/history`` returns (the command's maximum)."""
+
+KEY_HINTS = (
+    ("Ctrl-Q", N_("quit")),
+    ("F1", N_("help")),
+    ("Ctrl-N/P", N_("next/previous")),
+    ("Alt-1…9", N_("open")),
+    ("Ctrl-F", N_("search")),
+    ("Ctrl-R", N_("ring")),
+    ("Ctrl-T", N_("theme")),
+)
+
+
+class MainScreen(Screen[None]):
+    """The chat: every line typed goes through ``backend.execute`` in a worker."""
+
+    DEFAULT_CSS = """
+    #chat { width: 1fr; }
+    #conv-title { height: 1; background: $boost; text-style: bold; padding: 0 1; }
+    #log { height: 1fr; }
+    #console { height: 7; border-top: solid $primary 30%; background: $surface; }
+    #search { display: none; }
+    #search.-open { display: block; }
+    #candidates { height: auto; max-height: 3; color: $text-muted; padding: 0 1; display: none; }
+    #candidates.-open { display: block; }
+    #keys { height: 1; color: $text-muted; background: $panel; padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "cycle(1)", priority=True, show=False),
+        Binding("ctrl+p", "cycle(-1)", priority=True, show=False),
+        *(
+            Binding(f"alt+{i}", f"open_nth({i - 1})", priority=True, show=False)
+            for i in range(1, 10)
+        ),
+        Binding("ctrl+f", "search_box", priority=True, show=False),
+        Binding("f1", "command('/help')", priority=True, show=False),
+        Binding("ctrl+r", "command('/ftable')", priority=True, show=False),
+        Binding("ctrl+t", "toggle_theme", priority=True, show=False),
+        Binding("ctrl+q", "command('/quit')", priority=True, show=False),
+        Binding("escape", "escape", show=False),
+    ]
+
+    def __init__(self, backend: Backend, *, tz: tzinfo | None = None, notify: str = "bell") -> None:
+        super().__init__()
+        self.backend = backend
+        self.model = ChatModel()
+        self.tz = tz
+        self.notify_mode = notify
+        self.requested: dict[str, int] = {}
+        self.pending_scroll: str | None = None
+        self.results = ResultHandler(self)
+
+    # ---- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Sidebar left; title, log, console, search, input right; status and keys below."""
+        with Horizontal():
+            yield Sidebar(id="sidebar")
+            with Vertical(id="chat"):
+                yield Static(id="conv-title")
+                yield MessageLog(id="log", times=TimeFormatter(self.tz))
+                yield RichLog(id="console", wrap=True, markup=False, max_lines=1000)
+                yield Input(
+                    placeholder=_("Search messages (Enter searches, Esc closes)"), id="search"
+                )
+                yield Static(id="candidates")
+                yield Prompt(
+                    self.backend.complete,
+                    placeholder=_("Type a message, or /help for commands"),
+                    id="prompt",
+                )
+        yield StatusBar()
+        yield Static(self._key_hints(), id="keys")
+
+    @staticmethod
+    def _key_hints() -> Text:
+        text = Text()
+        for n, (key, what) in enumerate(KEY_HINTS):
+            text.append(("  " if n else "") + key, style="bold")
+            text.append(" " + _(what))
+        return text
+
+    def on_mount(self) -> None:
+        """Greet, load lists and status, follow the node's events."""
+        self.console.write(Text(_("Type /help for the commands; Tab completes."), style="dim"))
+        self.redraw()
+        for line in ("/status", "/channels", "/contacts"):
+            self.run_line(line, quiet=True)
+        self.run_worker(self._pump_events(), group="events", exit_on_error=False)
+        self.query_one(Prompt).focus()
+
+    @property
+    def log_view(self) -> MessageLog:
+        """The message log widget."""
+        return self.query_one("#log", MessageLog)
+
+    @property
+    def console(self) -> RichLog:
+        """The pane showing command output."""
+        return self.query_one("#console", RichLog)
+
+    def redraw(self) -> None:
+        """Sidebar, title and status bar from the model."""
+        self.query_one(Sidebar).show(self.model)
+        self.query_one(StatusBar).show(self.model)
+        self.query_one("#conv-title", Static).update(self._title())
+
+    def _title(self) -> Text:
+        conv = self.model.conversations.get(self.model.current or "")
+        if conv is None:
+            return Text(_("No conversation open: pick one on the left, or /help"), style="dim")
+        mark = "#" if conv.kind == "channel" else PRESENCE_MARKS.get(conv.presence, "○")
+        text = Text(f"{mark} {conv.label}")
+        text.append(f"  {short_id(conv.id, 16)}", style="dim")
+        return text
+
+    # ---- backend calls (workers) -----------------------------------------------------------
+
+    def run_line(self, line: str, conversation: str | None = None, *, quiet: bool = False) -> None:
+        """Execute ``line`` in a worker; the result comes back as :class:`CommandDone`."""
+
+        async def call() -> None:
+            result = await self.backend.execute(line, conversation=conversation)
+            self.post_message(CommandDone(line, result, conversation, quiet))
+
+        self.run_worker(call(), group="backend", exit_on_error=False)
+
+    def load_history(self, cid: str, count: int) -> None:
+        """Fetch the latest ``count`` messages of ``cid`` in a worker."""
+        self.requested[cid] = count
+
+        async def call() -> None:
+            result = await self.backend.execute(f"/history {quote(cid)} {count}")
+            if result.ok:
+                msgs = [m for m in result.data.get("messages") or [] if isinstance(m, dict)]
+                self.post_message(HistoryLoaded(cid, msgs, count))
+            else:
+                self.post_message(CommandDone("/history", result, cid))
+
+        self.run_worker(call(), group=f"history-{cid}", exclusive=True, exit_on_error=False)
+
+    async def _pump_events(self) -> None:
+        async for event in self.backend.events():
+            self.post_message(NodeEvent(event))
+
+    # ---- messages --------------------------------------------------------------------------
+
+    @on(LineEntered)
+    def _line(self, message: LineEntered) -> None:
+        self.query_one("#candidates").remove_class("-open")
+        line = message.line
+        plain = not line.startswith("/") or line.startswith("//")
+        if plain and self.model.current is None:
+            self.console.write(
+                Text(_("No conversation is open: pick one on the left."), style="bold red")
+            )
+            return
+        if plain and self.model.current == RINGCAST_CONVERSATION:
+            # The ringcast conversation is not a contact or a channel: text typed there is
+            # a ringcast (the node's plain-text handler only knows contacts and channels).
+            line = "/ringcast " + (line[1:] if line.startswith("//") else line)
+        self.run_line(line, self.model.current)
+
+    @on(CommandDone)
+    def _done(self, message: CommandDone) -> None:
+        self.results.handle(message)
+
+    @on(NodeEvent)
+    def _event(self, message: NodeEvent) -> None:
+        self.results.event(message.event.kind, dict(message.event.data))
+
+    @on(ConversationChosen)
+    def _chosen(self, message: ConversationChosen) -> None:
+        self.open(message.conversation_id)
+
+    @on(HistoryLoaded)
+    def _history(self, message: HistoryLoaded) -> None:
+        if message.conversation != self.model.current:
+            return
+        log = self.log_view
+        first = log.entries[0].msg_id if log.entries and message.requested > HISTORY_PAGE else None
+        log.set_messages(message.messages)
+        target = self.pending_scroll or first
+        self.pending_scroll = None
+        if target:
+            log.scroll_to_message(target)
+
+    @on(Completions)
+    def _completions(self, message: Completions) -> None:
+        box = self.query_one("#candidates", Static)
+        box.update("  ".join(message.words[:60]))
+        box.set_class(len(message.words) > 1, "-open")
+
+    @on(Input.Submitted, "#search")
+    def _search(self, message: Input.Submitted) -> None:
+        message.stop()
+        text = message.value.strip()
+        self.log_view.set_highlight(text)
+        if text:
+            self.run_line(f"/search {text}")
+
+    @on(MessageLog.ReachedTop)
+    def _top(self) -> None:
+        self.maybe_page_in()
+
+    # ---- conversations ---------------------------------------------------------------------
+
+    def open(self, cid: str, *, scroll_to: str | None = None) -> None:
+        """Open conversation ``cid``: load its history, reset its unread count."""
+        if self.model.select(cid) is None:
+            self.console.write(Text(_("Unknown conversation."), style="bold red"))
+            return
+        self.pending_scroll = scroll_to
+        self.log_view.set_messages([])
+        self.redraw()
+        self.load_history(cid, HISTORY_PAGE)
+
+    def maybe_page_in(self) -> None:
+        """At the top of a full page of history: fetch twice as much (up to the maximum)."""
+        cid = self.model.current
+        log = self.log_view
+        if cid is None or log.scroll_y > 0:
+            return
+        asked = self.requested.get(cid, 0)
+        if len(log.entries) >= asked and asked < MAX_HISTORY:
+            self.load_history(cid, min(MAX_HISTORY, asked * 2))
+
+    # ---- actions ---------------------------------------------------------------------------
+
+    def action_cycle(self, step: int) -> None:
+        """Next (previous) conversation in sidebar order."""
+        conv = self.model.neighbour(step)
+        if conv is not None:
+            self.open(conv.id)
+
+    def action_open_nth(self, index: int) -> None:
+        """Alt-1…9: the n-th conversation of the sidebar."""
+        conv = self.model.nth(index)
+        if conv is not None:
+            self.open(conv.id)
+
+    def action_search_box(self) -> None:
+        """Show the search box and focus it."""
+        box = self.query_one("#search", Input)
+        box.add_class("-open")
+        box.focus()
+
+    def action_escape(self) -> None:
+        """Close the search box (clearing the highlight) and go back to the input line."""
+        box = self.query_one("#search", Input)
+        if box.has_class("-open"):
+            box.remove_class("-open")
+            box.value = ""
+            self.log_view.set_highlight("")
+        self.query_one("#candidates").remove_class("-open")
+        self.query_one(Prompt).focus()
+
+    def action_command(self, line: str) -> None:
+        """Run a console command bound to a key."""
+        self.run_line(line, self.model.current)
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the light and the dark theme."""
+        self.app.theme = "textual-light" if self.app.current_theme.dark else "textual-dark"
+
+    def notify_whisper(self, data: dict[str, Any]) -> None:
+        """A whisper arrived: bell or notification per the setting, when not looking at it."""
+        name = clean(str(data.get("sender_name") or data.get("sender") or ""))
+        unfocused = not self.app.app_focus
+        if unfocused and self.notify_mode in ("bell", "both"):
+            self.app.bell()
+        if (unfocused and self.notify_mode in ("notify", "both")) or (
+            not unfocused and self.model.current != data.get("conversation")
+        ):
+            body = clean(str(data.get("text", "")))[:120]
+            self.app.notify(body, title=_("Message from {name}").format(name=name), timeout=6)

@@ -1,0 +1,94 @@
+"""The status bar: tor state (a progress bar while bootstrapping), own onion, ring, delivery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import ProgressBar, Static
+
+from ohtchat.i18n import _, format_number, ngettext
+from ohtchat.tui.model import ChatModel
+from ohtchat.tui.text import short_id, short_onion, state_name
+
+
+def tor_label(tor: dict[str, Any]) -> str:
+    """The localized one-word state of tor (from a ``tor`` event or ``/status``)."""
+    state = str(tor.get("state") or "")
+    if state == "stopped":
+        return _("Tor stopped")
+    if state in ("starting", "bootstrapping"):
+        return _("Tor starting")
+    if state in ("running", "ready"):
+        return _("Tor ready")
+    if state == "failed":
+        return _("Tor failed")
+    if state == "off" or not state:
+        return _("no Tor")
+    return _("Tor: {state}").format(state=state)
+
+
+def bootstrapping(tor: dict[str, Any]) -> bool:
+    """True while tor is starting and reports a progress below 100 %."""
+    try:
+        progress = float(tor.get("progress", 100))
+    except (TypeError, ValueError):
+        progress = 100.0
+    return str(tor.get("state")) in ("starting", "bootstrapping") and progress < 100
+
+
+def ring_text(status: dict[str, Any]) -> str:
+    """``pred ← me → succ · 3 peers`` in short ids, localized."""
+    peers = status.get("peers", 0)
+    n = peers if isinstance(peers, int) else len(peers) if isinstance(peers, list) else 0
+    pred = _peer_short(status.get("predecessor"))
+    succ = _peer_short(status.get("successor"))
+    peer_words = ngettext("{n} peer", "{n} peers", n).format(n=format_number(n))
+    if not status.get("member", bool(pred or succ)):
+        return _("not on a ring") + " · " + peer_words
+    return f"{pred or '—'} ← · → {succ or '—'} · {peer_words}"
+
+
+def _peer_short(peer: Any) -> str:
+    if isinstance(peer, dict):
+        peer = peer.get("id") or peer.get("onion") or peer.get("address") or ""
+    return short_id(str(peer or ""))
+
+
+class StatusBar(Horizontal):
+    """One line at the bottom; :meth:`show` redraws it from the model."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $primary-background; color: $text; }
+    StatusBar > Static { width: auto; padding: 0 1; }
+    StatusBar > #status-tor { text-style: bold; }
+    StatusBar > ProgressBar { width: 24; }
+    StatusBar > ProgressBar Bar { width: 14; }
+    StatusBar > #status-spacer { width: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        """Tor state, bootstrap bar, onion, ring, and the last delivery state."""
+        yield Static(id="status-tor")
+        yield ProgressBar(total=100, show_eta=False, id="status-progress")
+        yield Static(id="status-onion")
+        yield Static(id="status-ring")
+        yield Static(id="status-spacer")
+        yield Static(id="status-delivery")
+
+    def show(self, model: ChatModel) -> None:
+        """Redraw from the model."""
+        tor = model.tor or {}
+        self.query_one("#status-tor", Static).update(tor_label(tor))
+        bar = self.query_one("#status-progress", ProgressBar)
+        bar.display = bootstrapping(tor)
+        if bar.display:
+            bar.update(progress=float(tor.get("progress") or 0))
+        onion = str(model.status.get("onion") or "")
+        self.query_one("#status-onion", Static).update(short_onion(onion) if onion else "")
+        self.query_one("#status-ring", Static).update(ring_text(model.status))
+        delivery = ""
+        if model.last_sent is not None:
+            delivery = _("last message: {state}").format(state=state_name(model.last_sent[1]))
+        self.query_one("#status-delivery", Static).update(delivery)

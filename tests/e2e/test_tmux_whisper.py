@@ -1,0 +1,76 @@
+"""The real program in a real terminal: two ``ohtchat --attach`` clients in tmux, each on its
+own ``ohtchat --serve`` node (tcp ring). A whisper typed in one appears on the other's screen."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.serve.test_ring_e2e import Node, _free_ports, _ready, cmd, until
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+SERVER = "ohtchat-e2e"
+
+
+def tmux(*args: str) -> str:
+    done = subprocess.run(
+        ["tmux", "-L", SERVER, *args], capture_output=True, text=True, timeout=20, check=False
+    )
+    return done.stdout
+
+
+def screen(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session)
+
+
+async def wait_screen(session: str, text: str, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = screen(session)
+        if text in shown:
+            return shown
+        assert time.monotonic() < deadline, f"{text!r} never appeared on {session}:\n{shown}"
+        await asyncio.sleep(0.3)
+
+
+async def test_whisper_typed_in_one_terminal_shows_in_the_other(tmp_path: Path) -> None:
+    ports = _free_ports(2)
+    a = Node(tmp_path, 0, ports[0], None)
+    nodes = [a]
+    try:
+        await until(lambda: _ready(a), "node a")
+        b = Node(tmp_path, 1, ports[1], a.addr)
+        nodes.append(b)
+        await until(lambda: _ready(b), "node b")
+        b_id = (await cmd(b, "/status"))["data"]["account_id"]
+        for name, node in (("a", a), ("b", b)):
+            argv = f"{sys.executable} -m ohtchat.cli --attach --data-dir {node.dir}"
+            tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "36", argv)
+        await wait_screen("a", ".onion")  # the client drew its status bar
+        await wait_screen("b", ".onion")
+        tmux("send-keys", "-t", "a", f"/whisper {b_id} hello from a real terminal", "Enter")
+        # B's client lists the new conversation; open it with Alt-1 and read the log.
+        await wait_screen("b", "node0")
+        tmux("send-keys", "-t", "b", "M-1")
+        shown = await wait_screen("b", "hello from a real terminal")
+        assert "node0" in shown
+        # A's client shows the delivery receipt.
+        await wait_screen("a", "delivered")
+    finally:
+        tmux("kill-server")
+        for n in nodes:
+            n.proc.terminate()
+        for n in nodes:
+            try:
+                n.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                n.proc.kill()

@@ -1,0 +1,146 @@
+"""``--attach``: the Textual client on RemoteBackend shows a served node's conversations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ohtchat.serve.client import RemoteBackend
+from ohtchat.serve.control import socket_is_live
+
+textual = pytest.importorskip("textual")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cmd(data: Path, line: str) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-m", "ohtchat.cli", "cmd", "--json", "--data-dir", str(data), line],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    reply: dict[str, object] = json.loads(out)
+    return reply
+
+
+@pytest.fixture
+def served(short_tmp: Path) -> Iterator[Path]:
+    data = short_tmp / "att"
+    with open(short_tmp / "att.log", "wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ohtchat.cli",
+                "--serve",
+                "--memory",
+                "--transport",
+                "tcp",
+                "--listen",
+                f"127.0.0.1:{_free_port()}",
+                "--data-dir",
+                str(data),
+                "--name",
+                "Server",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not socket_is_live(data / "control.sock"):
+            assert proc.poll() is None, (short_tmp / "att.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert _cmd(data, "/channel night owls")["ok"]
+        yield data
+    finally:
+        proc.terminate()
+        assert proc.wait(60) == 0  # a clean stop, even with a client attached
+
+
+async def test_attach_shows_the_served_nodes_conversations(served: Path) -> None:
+    from ohtchat.tui.app import OhtchatApp
+    from ohtchat.tui.sidebar import Sidebar
+
+    backend = RemoteBackend(served / "control.sock")
+    app = OhtchatApp(backend)
+    async with app.run_test(size=(120, 30)) as pilot:
+        sidebar = app.screen.query_one(Sidebar)
+
+        def labels() -> list[str]:
+            return [str(sidebar.get_option_at_index(i).prompt) for i in range(sidebar.option_count)]
+
+        for _ in range(100):
+            if any("night owls" in label for label in labels()):
+                break
+            await pilot.pause(0.1)
+        assert any("night owls" in label for label in labels()), labels()
+        # A command typed in the attached client runs on the served node.
+        await pilot.press(*"/channel early birds", "enter")
+        for _ in range(100):
+            if any("early birds" in label for label in labels()):
+                break
+            await pilot.pause(0.1)
+        assert any("early birds" in label for label in labels()), labels()
+    await backend.close()
+    channels = await asyncio.to_thread(_cmd, served, "/channels")
+    names = {c["name"] for c in channels["data"]["channels"]}  # type: ignore[index,union-attr]
+    assert {"night owls", "early birds"} <= names
+
+
+def test_console_attached_to_a_served_node(served: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ohtchat.cli", "console", "--attach", "--data-dir", str(served)],
+        input="/help\n/channels\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ohtchat> ")
+    assert "/whisper ID MESSAGE" in proc.stdout and "night owls" in proc.stdout
+
+
+def test_console_in_process(short_tmp: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OHTCHAT_PASSPHRASE"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ohtchat.cli",
+            "console",
+            "--memory",
+            "--transport",
+            "tcp",
+            "--listen",
+            f"127.0.0.1:{_free_port()}",
+            "--data-dir",
+            str(short_tmp / "c"),
+            "--name",
+            "Solo",
+        ],
+        input="/status\n/whisper\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Account: Solo" in proc.stdout
+    assert "Missing ID.\nUsage: /whisper ID MESSAGE" in proc.stdout

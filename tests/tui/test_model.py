@@ -1,0 +1,89 @@
+"""The client's data model and text helpers, without Textual."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from ohtchat.tui.model import ChatModel
+from ohtchat.tui.statusbar import bootstrapping, ring_text
+from ohtchat.tui.text import TimeFormatter, clean, short_onion
+
+
+def model() -> ChatModel:
+    m = ChatModel()
+    m.set_contacts(
+        [
+            {"account_id": "bb", "name": "bob", "presence": "online", "unread": 2},
+            {"account_id": "aa", "name": "Alice", "presence": "away", "unread": "x"},
+        ]
+    )
+    m.set_channels([{"channel_id": "cc", "name": "zeta", "members": []}])
+    return m
+
+
+def test_order_channels_first_then_names() -> None:
+    m = model()
+    assert [c.id for c in m.ordered()] == ["cc", "aa", "bb"]
+    assert m.conversations["aa"].unread == 0  # garbage counts become 0
+
+
+def test_select_neighbour_nth_and_unread() -> None:
+    m = model()
+    assert m.neighbour(1).id == "cc"  # nothing open: the first
+    m.select("bb")
+    assert m.conversations["bb"].unread == 0
+    assert m.neighbour(1).id == "cc"  # wraps
+    assert m.neighbour(-1).id == "aa"
+    assert m.nth(1).id == "aa" and m.nth(7) is None
+    assert m.on_message({"conversation": "aa", "text": "hi"}) is True
+    assert m.on_message({"conversation": "bb", "text": "hi"}) is False
+    assert m.conversations["aa"].unread == 1
+    assert m.on_message({"conversation": "dd", "sender_name": "dora"}) is True
+    assert m.conversations["dd"].label == "dora"
+    assert m.select("nope") is None and m.current is None
+
+
+def test_events_update_presence_contacts_channels_and_delivery() -> None:
+    m = model()
+    m.on_presence({"account_id": "bb", "presence": "offline"})
+    m.on_contact({"account_id": "aa", "state": "removed"})
+    m.on_contact({"account_id": "ee", "name": "eve", "state": "requested"})
+    m.on_channel({"channel_id": "cc", "state": "left"})
+    assert m.conversations["bb"].presence == "offline"
+    assert set(m.conversations) == {"bb", "ee"}
+    m.on_message({"conversation": "bb", "outgoing": True, "msg_id": "m1", "state": "sending"})
+    m.on_message_state({"msg_id": "m0", "state": "failed"})  # an older message: ignored
+    m.on_message_state({"msg_id": "m1", "state": "queued"})
+    assert m.last_sent == ("m1", "queued")
+
+
+def test_status_bar_texts() -> None:
+    assert bootstrapping({"state": "bootstrapping", "progress": 40})
+    assert not bootstrapping({"state": "running", "progress": 100})
+    assert not bootstrapping({"state": "starting", "progress": "?"})
+    text = ring_text(
+        {"member": True, "predecessor": {"id": "1234567890"}, "successor": "abcdef99", "peers": 1}
+    )
+    assert text == "12345678 ← · → abcdef99 · 1 peer"
+    assert ring_text({"member": False, "peers": 3}) == "not on a ring · 3 peers"
+
+
+def test_clean_and_shorten() -> None:
+    assert clean("a\x1b[31mred\x07\nx") == "a [31mred  x"
+    onion = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
+    assert short_onion(onion) == "abcdefgh….onion"
+    assert short_onion("short.onion") == "short.onion"
+
+
+def test_time_formatter_is_fixed_width_and_cached() -> None:
+    calls: list[float] = []
+
+    def fmt(ts: float, width: str, tzinfo: object) -> str:
+        calls.append(ts)
+        return f"{int(ts // 3600) % 24}:{int(ts // 60) % 60:02d}"
+
+    times = TimeFormatter(UTC, fmt)
+    assert times.width == 5
+    assert times(3600 + 61) == " 1:01"
+    assert times(3600 + 119) == " 1:01"
+    assert len(calls) == 5  # 4 samples + one minute, formatted once
