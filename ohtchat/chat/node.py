@@ -373,6 +373,10 @@ class ChatNode:
                 self.tor, self.identity.node_key, socket_dir=self._socket_dir
             )
         await self._start_stack(transport, [*known, *self.options.bootstrap])
+        # Tell the ring where we are now before returning (the join loop publishes too, later).
+        with contextlib.suppress(Exception):
+            await self.ready(120)
+            await self.chat.publish_presence()
         self.bus.publish(
             "status", onion=self.identity.onion, node_id=f"{self.identity.node_id:064x}"
         )

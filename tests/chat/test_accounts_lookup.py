@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from ohtchat.dht.errors import RecordRefused
@@ -63,6 +65,11 @@ async def test_newonions_rotates_address_and_rejoins(tmp_path):
         assert alice.account.account_id == a_id  # same account, new node key
         await alice.ready(30)
         await wait_for(lambda: all(n.chord.state.successor is not None for n in nodes))
+        carol = nodes[2]
+        for _ in range(50):  # the DHT serves the republished presence (carol has no cache)
+            if (await carol.chat.lookup(a_id, fresh=True)).onion == alice.identity.onion:
+                break
+            await asyncio.sleep(0.2)
         # Bob's cached presence names the old onion: the retry finds the new one.
         after = await bob.execute(f"/whisper {a_id} after")
         assert after.data["state"] == "delivered", after.text
