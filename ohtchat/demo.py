@@ -103,9 +103,28 @@ async def start_demo(net_dir: Path, user_name: str) -> tuple[ChatNode, list[Bot]
         b.start()
     await asyncio.gather(*(n.ready(180) for n in (*others, user)))
     _say(f"{len(bots)} bots and you are on the ring ({time.monotonic() - t:.0f} s)")
-    for b in bots:  # let the user find the bots by name in the sidebar
-        await user.execute(f"/request {b.node.account.account_id} hi from {user_name}")
+    # Let the user find the bots by name in the sidebar (the DHT needs a moment to settle).
+    pending = [b.node.account.account_id for b in bots]
+    deadline = time.monotonic() + 60
+    while pending and time.monotonic() < deadline:
+        for acct in list(pending):
+            r = await user.execute(f"/request {acct} hi from {user_name}")
+            if r.ok and r.data.get("state") == "delivered":
+                pending.remove(acct)
+        if pending:
+            await asyncio.sleep(2)
     return user, bots
+
+
+async def _welcome(user: ChatNode) -> None:
+    """Explain the first screen once the client is listening for events."""
+    await asyncio.sleep(1.5)
+    for line in (
+        _("Welcome to the ohtchat demo: you and three bots are on a private Tor network."),
+        _("Pick a bot on the left (Alt-1…3) and type a message; it answers."),
+        _("Or try /ringcast hello everyone, /channel NAME, /status, /ftable, /help."),
+    ):
+        user.bus.publish("log", level="info", text=line)
 
 
 async def run_demo(
@@ -130,7 +149,9 @@ async def run_demo(
             set_language(lang)
             await user.execute("/status")
             app = OhtchatApp(user)
+            welcome = asyncio.get_running_loop().create_task(_welcome(user))
             await app.run_async()
+            welcome.cancel()
     finally:
         for b in bots:
             await b.stop()

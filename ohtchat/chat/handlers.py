@@ -25,7 +25,7 @@ from ohtchat.commands import (
 from ohtchat.config import ConfigError
 from ohtchat.crypto.ids import short_id
 from ohtchat.dht.errors import DhtError
-from ohtchat.i18n import _
+from ohtchat.i18n import _, ngettext
 from ohtchat.store import StoreError
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def status_data(node: ChatNode) -> dict[str, Any]:
     tor: dict[str, Any] = {"state": "off", "progress": 0, "summary": ""}
     if node.tor is not None:
         st = node.tor.status
-        tor = {"state": str(st.state), "progress": st.progress, "summary": st.summary}
+        tor = {"state": st.state.value, "progress": st.progress, "summary": st.summary}
     return {
         "account_id": node.account.account_id,
         "name": node.account.name,
@@ -201,7 +201,9 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
             {"text": cmd.args["message"], "name": node.account.name}
         )
         return CommandResult.success(
-            _("Ringcast sent to {n} branches.").format(n=res.children),
+            ngettext(
+                "Ringcast sent to {n} branch.", "Ringcast sent to {n} branches.", res.children
+            ).format(n=res.children),
             msg_id=res.msg_id.hex(),
             children=res.children,
             reached=res.reached,
@@ -210,7 +212,10 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
     async def put(cmd: Command) -> CommandResult:
         res = await node.dht.put(cmd.args["key"], str(cmd.args["value"]).encode())
         stored = getattr(res, "stored_on", 0)
-        return CommandResult.success(_("Stored on {n} nodes.").format(n=stored), stored_on=stored)
+        return CommandResult.success(
+            ngettext("Stored on {n} node.", "Stored on {n} nodes.", stored).format(n=stored),
+            stored_on=stored,
+        )
 
     async def get(cmd: Command) -> CommandResult:
         rec = await node.dht.get(cmd.args["key"])
@@ -221,7 +226,9 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
 
     async def delete(cmd: Command) -> CommandResult:
         n = await node.dht.delete(cmd.args["key"])
-        return CommandResult.success(_("Deleted on {n} nodes.").format(n=n), deleted_on=n)
+        return CommandResult.success(
+            ngettext("Deleted on {n} node.", "Deleted on {n} nodes.", n).format(n=n), deleted_on=n
+        )
 
     async def config(cmd: Command) -> CommandResult:
         items = node.config.items()

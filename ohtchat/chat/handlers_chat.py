@@ -9,7 +9,7 @@ from ohtchat.chat.accounts import decrypt_text, encrypt_text, verify_text
 from ohtchat.chat.handlers import Handler
 from ohtchat.chat.service import ChatError
 from ohtchat.commands import Command, CommandResult, NotFound, PlainText
-from ohtchat.i18n import _, format_datetime
+from ohtchat.i18n import _, format_datetime, ngettext
 from ohtchat.store import Message
 
 if TYPE_CHECKING:
@@ -139,7 +139,12 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
     async def contactcast(cmd: Command) -> CommandResult:
         msgs = await chat.contacts.contactcast(str(cmd.args["message"]))
         states = {m.conversation: str(m.state) for m in msgs}
-        return CommandResult.success(_("Sent to {n} contacts.").format(n=len(msgs)), states=states)
+        return CommandResult.success(
+            ngettext("Sent to {n} contact.", "Sent to {n} contacts.", len(msgs)).format(
+                n=len(msgs)
+            ),
+            states=states,
+        )
 
     async def channels(cmd: Command) -> CommandResult:
         rows = chat.channels.listing()
@@ -157,7 +162,9 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
     async def join(cmd: Command) -> CommandResult:
         ch = await chat.channels.join(str(cmd.args["id"]))
         return CommandResult.success(
-            _("Joined {name} ({n} members).").format(name=ch.name, n=len(ch.members)),
+            ngettext(
+                "Joined {name} ({n} member).", "Joined {name} ({n} members).", len(ch.members)
+            ).format(name=ch.name, n=len(ch.members)),
             channel_id=ch.channel_id,
             members=list(ch.members),
         )

@@ -238,7 +238,7 @@ class ChatNode:
         while self.tor is None:
             await asyncio.sleep(0.1)
         async for st in self.tor.subscribe():
-            self.bus.publish("tor", state=str(st.state), progress=st.progress, summary=st.summary)
+            self.bus.publish("tor", state=st.state.value, progress=st.progress, summary=st.summary)
 
     def _listen_address(self) -> str | None:
         if self.options.transport == "tcp":
