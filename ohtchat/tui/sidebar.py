@@ -19,6 +19,9 @@ class Sidebar(OptionList):
     Sidebar {
         width: 28; height: 1fr; border: none; border-right: tall $primary 30%; background: $panel;
     }
+    /* OptionList draws a border when focused: the rows would move down one line between the
+       mouse-down that focuses the sidebar and the click, which would then open the row above. */
+    Sidebar:focus { border: none; border-right: tall $primary; }
     """
 
     def show(self, model: ChatModel) -> None:

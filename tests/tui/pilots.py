@@ -15,6 +15,17 @@ def console_text(app) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(strip.text for strip in log.lines)
 
 
+def flat(text: str) -> str:
+    """``text`` without any whitespace: the console wraps long lines (ids) at its width."""
+    return "".join(text.split())
+
+
+def console_has(app, *wanted: str) -> bool:  # type: ignore[no-untyped-def]
+    """True when the console shows every one of ``wanted`` (wrapping ignored)."""
+    shown = flat(console_text(app))
+    return all(flat(w) in shown for w in wanted)
+
+
 def static_text(app, selector: str) -> str:  # type: ignore[no-untyped-def]
     """The plain text a ``Static`` of the main screen shows."""
     return str(app.main.query_one(selector, Static).render())

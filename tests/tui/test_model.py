@@ -57,6 +57,19 @@ def test_events_update_presence_contacts_channels_and_delivery() -> None:
     assert m.last_sent == ("m1", "queued")
 
 
+def test_ringcast_conversation_is_a_channel_that_survives_reloads() -> None:
+    m = model()
+    mine = {"conversation": "ringcast", "sender_name": "me", "outgoing": True, "msg_id": "m1"}
+    assert m.on_message(mine) is False
+    assert "ringcast" not in m.conversations  # our own ringcast opens nothing
+    assert m.on_message({"conversation": "ringcast", "sender_name": "bob", "text": "hi"})
+    conv = m.conversations["ringcast"]
+    assert (conv.kind, conv.label, conv.unread) == ("channel", "ringcast", 1)
+    assert m.kind_of("ringcast") == "channel"  # so no whisper notification
+    m.set_channels([{"channel_id": "dd", "name": "alpha", "members": []}])
+    assert [c.id for c in m.ordered()][:2] == ["dd", "ringcast"]  # not in /channels, still kept
+
+
 def test_status_bar_texts() -> None:
     assert bootstrapping({"state": "bootstrapping", "progress": 40})
     assert not bootstrapping({"state": "running", "progress": 100})

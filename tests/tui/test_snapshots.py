@@ -1,5 +1,8 @@
 """Snapshots of the main screens (fixed size, fixed data and clock, UTC, no cursor blink).
 
+They use the fake backend (``fakes.py``) on purpose: a real node has random ids and keys and a
+real clock, so no two runs would draw the same screen.
+
 Update after an intended change with ``pytest tests/tui/test_snapshots.py --snapshot-update``
 and look at the SVGs in ``__snapshots__``.
 """
