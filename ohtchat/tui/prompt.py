@@ -12,6 +12,8 @@ from ohtchat.commands.complete import apply_completion, common_prefix, completio
 from ohtchat.tui.messages import Completions, LineEntered
 
 Completer = Callable[[str, int], Awaitable[list[str]]]
+#: The characters Textual reports for Alt-1…9 in terminals that send them macOS-style.
+ALT_DIGIT_CHARACTERS = "¡™£¢∞§¶•ª"
 
 
 class Prompt(Input):
@@ -22,6 +24,13 @@ class Prompt(Input):
         Binding("up", "history(-1)", show=False),
         Binding("down", "history(1)", show=False),
     ]
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """Let Alt-1…9 reach the screen's bindings when they arrive as the characters some
+        terminals (tmux, macOS) send for them — unless a message is being typed."""
+        if character is not None and character in ALT_DIGIT_CHARACTERS and not self.value:
+            return False
+        return bool(super().check_consume_key(key, character))
 
     def __init__(self, completer: Completer | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -63,6 +63,11 @@ async def test_whisper_typed_in_one_terminal_shows_in_the_other(tmp_path: Path) 
         tmux("send-keys", "-t", "b", "M-1")
         shown = await wait_screen("b", "hello from a real terminal")
         assert "node0" in shown
+        # The conversation is open (the text is in its log, not only in a notification).
+        deadline = time.monotonic() + 15
+        while "No conversation open" in screen("b"):
+            assert time.monotonic() < deadline, screen("b")
+            await asyncio.sleep(0.3)
         # A's client shows the delivery receipt.
         await wait_screen("a", "delivered")
     finally:

@@ -50,6 +50,21 @@ KEY_HINTS = (
 )
 
 
+#: What Textual reports for ESC+digit (Alt-1…9) in some terminals, tmux among them: the
+#: characters a macOS keyboard types with Option-1…9. Bound too, so Alt-digits always work.
+ALT_DIGIT_ALIASES = (
+    "inverted_exclamation_mark",
+    "trade_mark_sign",
+    "pound_sign",
+    "cent_sign",
+    "infinity",
+    "section_sign",
+    "pilcrow_sign",
+    "bullet",
+    "ª",
+)
+
+
 class MainScreen(Screen[None]):
     """The chat: every line typed goes through ``backend.execute`` in a worker."""
 
@@ -68,8 +83,8 @@ class MainScreen(Screen[None]):
         Binding("ctrl+n", "cycle(1)", priority=True, show=False),
         Binding("ctrl+p", "cycle(-1)", priority=True, show=False),
         *(
-            Binding(f"alt+{i}", f"open_nth({i - 1})", priority=True, show=False)
-            for i in range(1, 10)
+            Binding(f"alt+{i},{alias}", f"open_nth({i - 1})", priority=True, show=False)
+            for i, alias in enumerate(ALT_DIGIT_ALIASES, start=1)
         ),
         Binding("ctrl+f", "search_box", priority=True, show=False),
         Binding("f1", "command('/help')", priority=True, show=False),
