@@ -7,9 +7,12 @@ import argparse
 import asyncio
 import importlib.util
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from ohtchat import __version__
+from ohtchat.i18n import N_, UnknownLanguage, _, gettext, set_language
 from ohtchat.serve.logs import FORMATS, LEVELS
 from ohtchat.serve.options import (
     NodeSettings,
@@ -19,25 +22,110 @@ from ohtchat.serve.options import (
     control_socket_path,
 )
 
+# argparse's own texts (usage line, group titles, -h, parse errors) that users see. argparse
+# translates them through the stdlib ``gettext``; marking them here puts them in our
+# catalogs, and ``_argparse_in_active_language`` routes argparse to those catalogs.
+_ARGPARSE_TEXTS = frozenset(
+    (
+        N_("usage: "),
+        N_("positional arguments"),
+        N_("options"),
+        N_("show this help message and exit"),
+        N_("%(prog)s: error: %(message)s\n"),
+        N_("the following arguments are required: %s"),
+        N_("unrecognized arguments: %s"),
+        N_("invalid choice: %(value)r (choose from %(choices)s)"),
+        N_("argument %(argument_name)s: %(message)s"),
+        N_("not allowed with argument %s"),
+        N_("expected one argument"),
+        N_("expected at least one argument"),
+        N_("invalid %(type)s value: %(value)r"),
+        N_("one of the arguments %s is required"),
+    )
+)
+
+
+@contextmanager
+def _argparse_in_active_language() -> Iterator[None]:
+    """Let argparse's built-in texts follow the active language while the block runs."""
+    module: Any = argparse  # ``argparse._`` is not in the type stubs
+    original = module._
+
+    def translate(message: str) -> str:
+        return gettext(message) if message in _ARGPARSE_TEXTS else str(original(message))
+
+    module._ = translate
+    try:
+        yield
+    finally:
+        module._ = original
+
+
+def requested_language(argv: Sequence[str]) -> str | None:
+    """The value of the last ``--lang X`` / ``--lang=X`` in ``argv`` (before a ``--``).
+
+    Read before the parser exists, because the parser's help texts are already translated.
+    """
+    language = None
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            break
+        if arg == "--lang":
+            language = next(args, None)
+        elif arg.startswith("--lang="):
+            language = arg.partition("=")[2]
+    return language
+
+
+def activate_language(requested: str | None) -> UnknownLanguage | None:
+    """Switch to ``requested`` (``--lang``) or the environment's language.
+
+    Returns the error of an unknown ``--lang`` (the environment's language is then active,
+    so the error can be reported in it); None on success.
+    """
+    try:
+        set_language(requested or None, strict=True)
+    except UnknownLanguage as exc:
+        set_language(None)
+        return exc
+    return None
+
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level argument parser (sub-commands are added by their own modules)."""
+    """The top-level argument parser (sub-commands are added by their own modules).
+
+    Its texts are translated into the language active when it is built.
+    """
     parser = argparse.ArgumentParser(
         prog="ohtchat",
-        description="Anonymous peer-to-peer chat over Tor onion services on a Chord ring.",
+        description=_("Anonymous peer-to-peer chat over Tor onion services on a Chord ring."),
         allow_abbrev=False,  # "--passphrase x" must not pass for "--passphrase-file x"
     )
-    parser.add_argument("--version", action="version", version=f"ohtchat {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"ohtchat {__version__}",
+        help=_("show the version and exit"),
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--serve", action="store_true", help="run a node without UI (a daemon)")
+    mode.add_argument("--serve", action="store_true", help=_("run a node without UI (a daemon)"))
     mode.add_argument(
-        "--attach", action="store_true", help="open the TUI on a running --serve node"
+        "--attach", action="store_true", help=_("open the TUI on a running --serve node")
     )
     add_node_options(parser)
-    parser.add_argument("--log-format", choices=FORMATS, default="human", help="--serve log")
-    parser.add_argument("--log-level", choices=LEVELS, default="info", help="--serve log level")
+    parser.add_argument(
+        "--log-format", choices=FORMATS, default="human", help=_("log format of --serve")
+    )
+    parser.add_argument(
+        "--log-level", choices=LEVELS, default="info", help=_("log level of --serve")
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("demo", help="start a private Tor network, a few bots and the chat client")
+    sub.add_parser(
+        "demo",
+        help=_("start a private Tor network, a few bots and the chat client"),
+        description=_("Start a private Tor network, a few bots and the chat client."),
+    )
     _add_console(sub)
     _add_cmd(sub)
     _add_testnet(sub)
@@ -45,20 +133,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_console(sub: Any) -> None:
-    p = sub.add_parser("console", help="the line console (ohtchat> prompt)", allow_abbrev=False)
-    p.add_argument("--attach", action="store_true", help="use a running --serve node")
+    p = sub.add_parser(
+        "console",
+        help=_("the line console (ohtchat> prompt)"),
+        description=_("The line console: type /help at the ohtchat> prompt."),
+        allow_abbrev=False,
+    )
+    p.add_argument("--attach", action="store_true", help=_("use a running --serve node"))
     _suppress_defaults(p, add_node_options)
 
 
 def _add_cmd(sub: Any) -> None:
     p = sub.add_parser(
-        "cmd", help="send one console command to the running node", allow_abbrev=False
+        "cmd",
+        help=_("send one console command to the running node"),
+        description=_("Send one console command to the node started with --serve."),
+        allow_abbrev=False,
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--conversation", default=None, help="where plain text goes")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the answer")
+    p.add_argument("--json", action="store_true", help=_("print one JSON object"))
+    p.add_argument("--conversation", default=None, help=_("where plain text goes"))
+    p.add_argument("--timeout", type=float, default=300.0, help=_("seconds to wait for the answer"))
     _suppress_defaults(p, add_data_dir_options)
-    p.add_argument("line", nargs="+", metavar="COMMAND", help='e.g. "/status"')
+    p.add_argument("line", nargs="+", metavar="COMMAND", help=_('for example "/status"'))
 
 
 def _add_testnet(sub: Any) -> None:
@@ -77,38 +173,58 @@ def _suppress_defaults(parser: argparse.ArgumentParser, adder: Any) -> None:
         action.default = argparse.SUPPRESS
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "demo":
-            from ohtchat.demo import main as demo_main
-
-            return demo_main(args)
-        if args.command == "cmd":
-            from ohtchat.serve.oneshot import main_cmd
-
-            sock = control_socket_path(args.data_dir, args.control_socket)
-            line = " ".join(args.line)
-            return main_cmd(
-                sock, line, as_json=args.json, conversation=args.conversation, timeout=args.timeout
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # The language comes first: the parser's help texts are translated as it is built.
+    unknown = activate_language(requested_language(arguments))
+    with _argparse_in_active_language():
+        parser = build_parser()
+        if unknown is not None:
+            parser.error(
+                _("--lang {language}: no such language; choose one of {available}").format(
+                    language=unknown.language, available=", ".join(unknown.available)
+                )
             )
-        if args.command == "console":
-            return _console(args)
-        if getattr(args, "handler", None) is not None:
-            return int(args.handler(args))
-        if args.serve:
-            from ohtchat.serve.daemon import run_serve
+        args = parser.parse_args(arguments)
+        try:
+            return _run(args, parser)
+        except OptionError as exc:
+            parser.error(str(exc))
+        except KeyboardInterrupt:
+            return 130
 
-            return run_serve(args)
-        if args.attach:
-            return _attach(args)
-        return _tui(args, parser)
-    except OptionError as exc:
-        parser.error(str(exc))
-    except KeyboardInterrupt:
-        return 130
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Dispatch the parsed command line."""
+    if args.command == "demo":
+        from ohtchat.demo import main as demo_main
+
+        return demo_main(args)
+    if args.command == "cmd":
+        from ohtchat.serve.oneshot import main_cmd
+
+        sock = control_socket_path(args.data_dir, args.control_socket)
+        line = " ".join(args.line)
+        return main_cmd(
+            sock, line, as_json=args.json, conversation=args.conversation, timeout=args.timeout
+        )
+    if args.command == "console":
+        return _console(args)
+    if getattr(args, "handler", None) is not None:
+        return int(args.handler(args))
+    if args.serve:
+        from ohtchat.serve.daemon import run_serve
+
+        return run_serve(args)
+    if args.attach:
+        return _attach(args)
+    return _tui(args, parser)
+
+
+def _fail(prefix: str, message: object) -> None:
+    """``<prefix>: <message>`` on stderr (the prefix names the command, never translated)."""
+    print(f"{prefix}: {message}", file=sys.stderr)
 
 
 def _console(args: argparse.Namespace) -> int:
@@ -125,7 +241,7 @@ def _console(args: argparse.Namespace) -> int:
         try:
             return asyncio.run(attached())
         except NodeUnreachable as exc:
-            print(f"ohtchat console: {exc}", file=sys.stderr)
+            _fail("ohtchat console", exc)
             return 2
     return _in_process_console(settings)
 
@@ -138,7 +254,7 @@ def _in_process_console(settings: NodeSettings) -> int:
     try:
         passphrase = "" if settings.memory else _interactive_passphrase(settings)
     except PassphraseError as exc:
-        print(f"ohtchat console: {exc}", file=sys.stderr)
+        _fail("ohtchat console", exc)
         return 2
 
     async def in_process() -> int:
@@ -147,7 +263,7 @@ def _in_process_console(settings: NodeSettings) -> int:
         try:
             node = await start_chat_node(settings, passphrase)
         except (StoreError, StartupError, OSError) as exc:
-            print(f"ohtchat console: {exc}", file=sys.stderr)
+            _fail("ohtchat console", exc)
             return 1
         try:
             return await run_console(node)
@@ -168,7 +284,7 @@ def _interactive_passphrase(settings: NodeSettings) -> str:
     except PassphraseError:
         if not sys.stdin.isatty():
             raise
-        return getpass.getpass("Passphrase: ")
+        return getpass.getpass(_("Passphrase: "))
 
 
 def _attach(args: argparse.Namespace) -> int:
@@ -178,15 +294,16 @@ def _attach(args: argparse.Namespace) -> int:
 
     settings = NodeSettings.from_args(args)
     if not socket_is_live(settings.control_socket):
-        print(
-            f"ohtchat --attach: no node serves {settings.control_socket}; "
-            "start one with `ohtchat --serve` (same --data-dir)",
-            file=sys.stderr,
+        _fail(
+            "ohtchat --attach",
+            _("no node serves {socket}; start one with `ohtchat --serve` (same --data-dir)").format(
+                socket=settings.control_socket
+            ),
         )
         return 2
     run_tui = _tui_runner()
     if run_tui is None:
-        print("ohtchat --attach: the TUI is not available in this build", file=sys.stderr)
+        _fail("ohtchat --attach", _("the TUI is not available in this build"))
         return 1
     # Connected lazily, inside the TUI's own event loop.
     result = run_tui(RemoteBackend(settings.control_socket))
@@ -218,7 +335,8 @@ def _tui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     main_fn = _tui_app("main")
     if main_fn is None:
         parser.print_help()
-        print("\nThe full-screen client is not built yet: try `ohtchat console`.", file=sys.stderr)
+        hint = _("The full-screen client is not built yet: try `ohtchat console`.")
+        print(f"\n{hint}", file=sys.stderr)
         return 0
     return int(main_fn(settings) or 0)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ohtchat.chat.api import Event
 from ohtchat.commands.dispatch import CommandResult
+from ohtchat.i18n import _
 from ohtchat.serve.lines import LineTooLong, SocketPath, read_line
 from ohtchat.serve.protocol import MAX_LINE, ProtocolError, decode_line, encode
 
@@ -25,7 +26,9 @@ class NodeUnreachable(Exception):
 
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(
-            f"no ohtchat node answers at {path} ({reason}); is `ohtchat --serve` running?"
+            _("no ohtchat node answers at {path} ({reason}); is `ohtchat --serve` running?").format(
+                path=path, reason=reason
+            )
         )
         self.path = path
         self.reason = reason

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ohtchat.chat.api import Backend
+from ohtchat.i18n import _
 from ohtchat.serve.lines import LineTooLong, SocketPath, read_line
 from ohtchat.serve.protocol import (
     MAX_LINE,
@@ -46,7 +47,10 @@ class ControlSocketInUse(Exception):
 
     def __init__(self, path: Path) -> None:
         super().__init__(
-            f"another ohtchat node already serves {path}; stop it first or use another --data-dir"
+            _(
+                "another ohtchat node already serves {path}; stop it first or use another "
+                "--data-dir"
+            ).format(path=path)
         )
         self.path = path
 

@@ -20,7 +20,7 @@ from typing import Protocol
 from ohtchat.chat.api import Event
 from ohtchat.commands.dispatch import CommandResult, Dispatcher
 from ohtchat.config import Config, ConfigError
-from ohtchat.i18n import UnknownLanguage, set_language
+from ohtchat.i18n import UnknownLanguage, _, set_language
 from ohtchat.serve.control import ControlServer, ControlSocketInUse, socket_is_live
 from ohtchat.serve.logs import set_level, setup_logging
 from ohtchat.serve.options import NodeSettings, OptionError
@@ -110,7 +110,11 @@ class Daemon:
             except ControlSocketInUse as exc:
                 raise StartupError(str(exc)) from None
             except OSError as exc:
-                raise StartupError(f"cannot create the control socket {sock}: {exc}") from None
+                raise StartupError(
+                    _("cannot create the control socket {path}: {reason}").format(
+                        path=sock, reason=exc
+                    )
+                ) from None
             _attach_webui(self.node, sock)
             _log.info("node running; control socket %s", sock)
             await self._stop.wait()
@@ -126,13 +130,18 @@ class Daemon:
             return await self.factory(self.settings, passphrase)
         except StoreLocked as exc:
             raise StartupError(
-                f"{exc}. Only one node may use a data directory; `ohtchat cmd --data-dir "
-                f"{self.settings.data_dir} /status` talks to the running one"
+                _(
+                    "{reason}. Only one node may use a data directory; "
+                    "`{command}` talks to the running one"
+                ).format(
+                    reason=exc,
+                    command=f"ohtchat cmd --data-dir {self.settings.data_dir} /status",
+                )
             ) from None
         except (StoreError, OptionError) as exc:
             raise StartupError(str(exc)) from None
         except OSError as exc:  # e.g. the --listen port is taken
-            raise StartupError(f"cannot start the node: {exc}") from None
+            raise StartupError(_("cannot start the node: {reason}").format(reason=exc)) from None
         except Exception as exc:
             if type(exc).__name__ == "NodeError":  # chat.node's typed start-up error
                 raise StartupError(str(exc)) from None

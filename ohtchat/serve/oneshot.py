@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ohtchat.commands.dispatch import CommandResult
+from ohtchat.i18n import _, format_decimal
 from ohtchat.serve.client import NodeUnreachable, RemoteBackend
 
 EXIT_OK = 0
@@ -29,7 +30,10 @@ async def run_command(
             return await asyncio.wait_for(backend.execute(line, conversation), timeout)
         except TimeoutError:
             return CommandResult.failure(
-                f"no answer within {timeout:g} s (the command may still be running)", "timeout"
+                _("no answer within {seconds} s (the command may still be running)").format(
+                    seconds=format_decimal(timeout)
+                ),
+                "timeout",
             )
 
 

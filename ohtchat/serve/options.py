@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ohtchat.config import resolve_data_dir
+from ohtchat.i18n import _, available_languages
 from ohtchat.serve.protocol import SOCKET_NAME
 
 if TYPE_CHECKING:
@@ -23,14 +24,18 @@ class OptionError(ValueError):
 
 def add_data_dir_options(parser: argparse.ArgumentParser) -> None:
     """``--data-dir`` and ``--control-socket``: where a node keeps its files and socket."""
+    # Help texts are translated here, when the parser is built (the language is set by then).
     parser.add_argument(
-        "--data-dir", type=Path, default=None, help="data directory (default: the user data dir)"
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=_("data directory (default: the user data directory)"),
     )
     parser.add_argument(
         "--control-socket",
         type=Path,
         default=None,
-        help=f"control socket path (default: DATA_DIR/{SOCKET_NAME})",
+        help=_("control socket path (default: DATA_DIR/{name})").format(name=SOCKET_NAME),
     )
 
 
@@ -38,28 +43,49 @@ def add_node_options(parser: argparse.ArgumentParser) -> None:
     """The options that start a node: shared by ``--serve``, the TUI and ``console``."""
     add_data_dir_options(parser)
     parser.add_argument(
-        "--transport", choices=("onion", "tcp"), default="onion", help="how nodes reach each other"
+        "--transport",
+        choices=("onion", "tcp"),
+        default="onion",
+        help=_("how nodes reach each other"),
     )
-    parser.add_argument("--listen", metavar="HOST:PORT", default=None, help="tcp listen address")
+    parser.add_argument("--listen", metavar="HOST:PORT", default=None, help=_("tcp listen address"))
     parser.add_argument(
         "--bootstrap",
         metavar="ADDR",
         action="append",
         default=[],
-        help="a node of the ring to join (repeatable)",
+        help=_("a node of the ring to join (repeatable)"),
     )
-    parser.add_argument("--tor-testnet", metavar="DIR", type=Path, default=None)
-    parser.add_argument("--tor-control", metavar="HOST:PORT|PATH", default=None)
     parser.add_argument(
-        "--memory", action="store_true", help="keep everything in memory (nothing on disk)"
+        "--tor-testnet",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help=_("use the private Tor network in DIR (see `ohtchat testnet`)"),
     )
-    parser.add_argument("--lang", default=None, help="user interface language (en, de, es, ru)")
-    parser.add_argument("--name", default="", help="display name when creating the account")
+    parser.add_argument(
+        "--tor-control",
+        metavar="HOST:PORT|PATH",
+        default=None,
+        help=_("use a running tor at this control port or socket instead of starting one"),
+    )
+    parser.add_argument(
+        "--memory", action="store_true", help=_("keep everything in memory (nothing on disk)")
+    )
+    parser.add_argument(
+        "--lang",
+        metavar="LANG",
+        default=None,
+        help=_("user interface language ({languages})").format(
+            languages=", ".join(available_languages())
+        ),
+    )
+    parser.add_argument("--name", default="", help=_("display name when creating the account"))
     parser.add_argument(
         "--passphrase-file",
         type=Path,
         default=None,
-        help="read the store passphrase from this file (never pass it on the command line)",
+        help=_("read the store passphrase from this file (never pass it on the command line)"),
     )
 
 
@@ -85,13 +111,19 @@ class NodeSettings:
         data_dir = resolve_data_dir(getattr(args, "data_dir", None))
         listen = getattr(args, "listen", None)
         if listen is not None and not _HOST_PORT.fullmatch(listen):
-            raise OptionError(f"--listen {listen!r}: expected HOST:PORT")
+            raise OptionError(_("--listen {value}: expected HOST:PORT").format(value=repr(listen)))
         if listen is not None and not 0 < int(listen.rpartition(":")[2]) < 65536:
-            raise OptionError(f"--listen {listen!r}: port must be between 1 and 65535")
+            raise OptionError(
+                _("--listen {value}: the port must be between 1 and 65535").format(
+                    value=repr(listen)
+                )
+            )
         bootstrap = tuple(getattr(args, "bootstrap", None) or ())
         for addr in bootstrap:
             if not addr or any(c.isspace() for c in addr):
-                raise OptionError(f"--bootstrap {addr!r}: expected an address")
+                raise OptionError(
+                    _("--bootstrap {value}: expected an address").format(value=repr(addr))
+                )
         return cls(
             data_dir=data_dir,
             control_socket=control_socket_path(data_dir, getattr(args, "control_socket", None)),

@@ -13,6 +13,8 @@ import stat
 from collections.abc import MutableMapping
 from pathlib import Path
 
+from ohtchat.i18n import _
+
 ENV_VAR = "OHTCHAT_PASSPHRASE"
 CREDENTIAL_NAME = "ohtchat-passphrase"
 MAX_BYTES = 4096
@@ -40,10 +42,15 @@ def read_passphrase(
     if cred_dir:
         path = Path(cred_dir) / CREDENTIAL_NAME
         if path.exists():
-            return _from_file(path, "systemd credential"), f"systemd credential {CREDENTIAL_NAME}"
+            return (
+                _from_file(path, _("systemd credential")),
+                f"systemd credential {CREDENTIAL_NAME}",
+            )
     raise PassphraseError(
-        "no passphrase: use --passphrase-file FILE, the environment variable "
-        f"{ENV_VAR}, or a systemd credential named {CREDENTIAL_NAME}"
+        _(
+            "no passphrase: use --passphrase-file FILE, the environment variable {variable}, "
+            "or a systemd credential named {credential}"
+        ).format(variable=ENV_VAR, credential=CREDENTIAL_NAME)
     )
 
 
@@ -51,16 +58,28 @@ def _from_file(path: Path, what: str) -> str:
     try:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):
-            raise PassphraseError(f"{what} {path} is not a regular file")
+            raise PassphraseError(
+                _("{source} {path} is not a regular file").format(source=what, path=path)
+            )
         if st.st_size > MAX_BYTES:
-            raise PassphraseError(f"{what} {path} is larger than {MAX_BYTES} bytes")
+            raise PassphraseError(
+                _("{source} {path} is larger than {limit} bytes").format(
+                    source=what, path=path, limit=MAX_BYTES
+                )
+            )
         raw = path.read_bytes()
     except OSError as exc:
-        raise PassphraseError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+        raise PassphraseError(
+            _("cannot read {source} {path}: {reason}").format(
+                source=what, path=path, reason=exc.strerror or exc
+            )
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise PassphraseError(f"{what} {path} is not UTF-8 text") from None
+        raise PassphraseError(
+            _("{source} {path} is not UTF-8 text").format(source=what, path=path)
+        ) from None
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):
@@ -70,5 +89,5 @@ def _from_file(path: Path, what: str) -> str:
 
 def _check(value: str, where: str) -> str:
     if not value:
-        raise PassphraseError(f"the passphrase from {where} is empty")
+        raise PassphraseError(_("the passphrase from {source} is empty").format(source=where))
     return value

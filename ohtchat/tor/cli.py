@@ -11,6 +11,7 @@ from typing import Any
 
 import platformdirs
 
+from ohtchat.i18n import _, format_decimal
 from ohtchat.tor.errors import TestnetError
 from ohtchat.tor.testnet import DEFAULT_RELAYS, Testnet
 
@@ -23,12 +24,25 @@ def default_testnet_dir() -> Path:
 def add_testnet_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``testnet`` sub-command to an ``add_subparsers()`` object; returns its parser."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "testnet", help="a private Tor network on 127.0.0.1 (up, down, status)"
+        "testnet",
+        help=_("a private Tor network on 127.0.0.1 (up, down, status)"),
+        description=_(
+            "Start (up), stop (down) or describe (status) a private Tor network on 127.0.0.1."
+        ),
     )
-    parser.add_argument("action", choices=("up", "down", "status"))
-    parser.add_argument("--dir", type=Path, default=None, help="network directory")
     parser.add_argument(
-        "--relays", type=int, default=DEFAULT_RELAYS, help="relays besides the authority"
+        "action", choices=("up", "down", "status"), help=_("what to do with the network")
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help=_("network directory (default: {path})").format(
+            path=str(default_testnet_dir()).replace("%", "%%")  # argparse expands %
+        ),
+    )
+    parser.add_argument(
+        "--relays", type=int, default=DEFAULT_RELAYS, help=_("relays besides the authority")
     )
     parser.set_defaults(handler=run_testnet_command)
     return parser
@@ -40,12 +54,17 @@ def run_testnet_command(args: argparse.Namespace) -> int:
     try:
         if args.action == "up":
             net = asyncio.run(Testnet.start(directory, relays=args.relays, owned=False))
-            print(f"private Tor network up in {net.timings['consensus']:.1f} s: {net.dir}")
-            print(f"join it with: ohtchat --tor-testnet {net.dir}")
+            seconds = format_decimal(net.timings["consensus"], "0.0")
+            print(
+                _("private Tor network up in {seconds} s: {dir}").format(
+                    seconds=seconds, dir=net.dir
+                )
+            )
+            print(_("join it with: {command}").format(command=f"ohtchat --tor-testnet {net.dir}"))
         elif args.action == "down":
             net = Testnet.load(directory)
             net.stop()
-            print(f"stopped every process of {net.dir} (files kept)")
+            print(_("stopped every process of {dir} (files kept)").format(dir=net.dir))
         else:
             print(json.dumps(Testnet.load(directory).status(), indent=2))
     except TestnetError as exc:
