@@ -102,7 +102,7 @@ async def start_demo(net_dir: Path, user_name: str) -> tuple[ChatNode, list[Bot]
     for b in bots:
         b.start()
     await asyncio.gather(*(n.ready(180) for n in (*others, user)))
-    _say(f"{len(bots)} bots and you are on the ring ({time.monotonic() - t:.0f} s)")
+    _say(_("the bots and you are on the ring ({s} s)").format(s=round(time.monotonic() - t)))
     # Let the user find the bots by name in the sidebar (the DHT needs a moment to settle).
     pending = [b.node.account.account_id for b in bots]
     deadline = time.monotonic() + 60
