@@ -25,11 +25,11 @@ from ohtchat.transport.base import (
     ByteStream,
     ConnectFailed,
     Listener,
-    StreamClosed,
     StreamHandler,
     Transport,
     TransportError,
 )
+from ohtchat.transport.streams import SocketStream
 
 #: The virtual port of every ohtchat onion service (fixed by the protocol).
 OHTCHAT_ONION_PORT = 7777
@@ -37,54 +37,6 @@ OHTCHAT_ONION_PORT = 7777
 MAX_CIRCUITS_BUILDING = 16
 
 log = logging.getLogger(__name__)
-
-
-class SocketStream(ByteStream):
-    """A :class:`ByteStream` over an asyncio reader/writer pair."""
-
-    def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
-    ) -> None:
-        self._reader = reader
-        self._writer = writer
-        self._closed = False
-        self.peer = peer
-
-    async def read(self, n: int) -> bytes:
-        """Up to ``n`` bytes; ``b""`` at end of stream (or after a reset)."""
-        if self._closed:
-            return b""
-        try:
-            data = await self._reader.read(n)
-        except ConnectionError:
-            data = b""
-        if not data:
-            self._closed = True
-        return data
-
-    async def write(self, data: bytes) -> None:
-        """Send ``data``; :class:`StreamClosed` if the stream is closed."""
-        if self._closed or self._writer.is_closing():
-            raise StreamClosed("write on a closed stream")
-        try:
-            self._writer.write(data)
-            await self._writer.drain()
-        except ConnectionError as exc:
-            self._closed = True
-            raise StreamClosed(f"stream reset: {exc}") from exc
-
-    async def close(self) -> None:
-        """Close both directions; idempotent."""
-        self._closed = True
-        if not self._writer.is_closing():
-            self._writer.close()
-        with contextlib.suppress(Exception):
-            await self._writer.wait_closed()
-
-    @property
-    def closed(self) -> bool:
-        """True once closed locally or by the peer."""
-        return self._closed or self._writer.is_closing()
 
 
 class OnionListener(Listener):

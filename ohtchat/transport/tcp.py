@@ -13,10 +13,10 @@ from ohtchat.transport.base import (
     ByteStream,
     ConnectFailed,
     Listener,
-    StreamClosed,
     StreamHandler,
     Transport,
 )
+from ohtchat.transport.streams import SocketStream
 
 
 def split_host_port(address: str, allow_zero: bool = False) -> tuple[str, int]:
@@ -31,49 +31,8 @@ def split_host_port(address: str, allow_zero: bool = False) -> tuple[str, int]:
     return host.strip("[]"), int(port_s)
 
 
-class StreamPair(ByteStream):
-    """A :class:`ByteStream` over an asyncio reader/writer pair (TCP or unix socket)."""
-
-    def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
-    ) -> None:
-        self._reader = reader
-        self._writer = writer
-        self.peer = peer
-        self._closed = False
-
-    async def read(self, n: int) -> bytes:
-        """Up to ``n`` bytes; ``b""`` at EOF or after a reset."""
-        if self._closed:
-            return b""
-        try:
-            return await self._reader.read(n)
-        except (ConnectionError, OSError):
-            return b""
-
-    async def write(self, data: bytes) -> None:
-        """Write and drain."""
-        if self._closed or self._writer.is_closing():
-            raise StreamClosed("write on a closed stream")
-        try:
-            self._writer.write(data)
-            await self._writer.drain()
-        except (ConnectionError, OSError) as exc:
-            raise StreamClosed(f"write failed: {exc}") from exc
-
-    async def close(self) -> None:
-        """Close the socket (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await self._writer.wait_closed()
-
-    @property
-    def closed(self) -> bool:
-        """True once closed locally."""
-        return self._closed or self._writer.is_closing()
+#: The TCP stream type (the shared socket stream); kept under this name for readers of tcp.py.
+StreamPair = SocketStream
 
 
 class _ServerListener(Listener):
