@@ -12,15 +12,14 @@ import logging
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ohtchat.chat.accounts import Accounts, LocalAccount
 from ohtchat.chat.api import Event, EventBus
+from ohtchat.chat.options import RINGCAST_CONVERSATION, NodeError, NodeOptions, open_store
 from ohtchat.chat.service import METHODS as CHAT_METHODS
 from ohtchat.chat.service import ChatService
-from ohtchat.chord.config import ChordConfig
 from ohtchat.chord.errors import ChordError
 from ohtchat.chord.node import ChordNode
 from ohtchat.chord.rpc import PeerRef
@@ -28,7 +27,6 @@ from ohtchat.chord.service import ChordService
 from ohtchat.chord.session_client import SessionChordClient, serve_methods
 from ohtchat.commands.dispatch import CommandResult, Dispatcher
 from ohtchat.config import Config
-from ohtchat.dht.config import DhtConfig
 from ohtchat.dht.node import METHODS as DHT_METHODS
 from ohtchat.dht.node import Dht
 from ohtchat.dht.replicas import StoreReplicas
@@ -38,45 +36,13 @@ from ohtchat.ringcast.node import Ringcast
 from ohtchat.session.identity import NodeIdentity
 from ohtchat.session.pool import SessionPool
 from ohtchat.session.router import Router
-from ohtchat.store import KdfParams, Store
+from ohtchat.store import Store
 from ohtchat.transport.base import Listener, Transport
-from ohtchat.transport.memory import MemoryNetwork
 from ohtchat.transport.tcp import TcpTransport
 
 log = logging.getLogger(__name__)
 
-
-#: The conversation that collects every ringcast this node saw (its own included).
-RINGCAST_CONVERSATION = "ringcast"
-
-
-class NodeError(Exception):
-    """The node cannot start as configured."""
-
-
-@dataclass
-class NodeOptions:
-    """How to run a node (shared by the TUI, ``--serve`` and the tests)."""
-
-    data_dir: Path | None = None
-    memory: bool = False
-    transport: str = "onion"  # "onion", "tcp" or "memory"
-    listen: str | None = None
-    bootstrap: list[str] = field(default_factory=list)
-    name: str = ""
-    tor_testnet: Path | None = None
-    tor_control: str | None = None
-    lang: str | None = None
-    create_if_missing: bool = False
-    memory_network: MemoryNetwork | None = None
-    chord: ChordConfig | None = None
-    dht: DhtConfig | None = None
-    kdf: KdfParams | None = None
-    heartbeat_interval: float = 30.0
-    mailbox_interval: float = 60.0
-    join_retry: float = 10.0
-    deliver_timeout: float = 20.0
-    tor_monitor_interval: float = 5.0
+__all__ = ["RINGCAST_CONVERSATION", "ChatNode", "NodeError", "NodeOptions"]
 
 
 class ChatNode:
@@ -113,7 +79,7 @@ class ChatNode:
     @classmethod
     async def start(cls, options: NodeOptions, passphrase: str = "") -> ChatNode:
         """Open (or create) the store, unlock the account, start networking and join."""
-        store = _open_store(options, passphrase)
+        store = open_store(options, passphrase)
         try:
             config = (
                 Config.load(options.data_dir)
@@ -420,16 +386,3 @@ class ChatNode:
 
 def _peer(p: PeerRef | None) -> dict[str, Any] | None:
     return None if p is None else {"id": f"{p.id:064x}", "onion": p.onion, "address": p.address}
-
-
-def _open_store(options: NodeOptions, passphrase: str) -> Store:
-    if options.memory:
-        return Store.memory()
-    if options.data_dir is None:
-        raise NodeError("a data directory is needed (or --memory)")
-    if Store.exists(options.data_dir):
-        return Store.open(options.data_dir, passphrase)
-    if not options.create_if_missing:
-        raise NodeError(f"no ohtchat data in {options.data_dir}: pass --name to create an account")
-    options.data_dir.mkdir(parents=True, exist_ok=True)
-    return Store.create(options.data_dir, passphrase, kdf=options.kdf)
