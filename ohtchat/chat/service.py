@@ -30,6 +30,7 @@ from ohtchat.chat.presence import (
     sign_prekey,
 )
 from ohtchat.crypto.keys import account_id
+from ohtchat.ringcast.guard import RateLimiter
 from ohtchat.session.identity import PeerIdentity
 from ohtchat.session.pool import SessionPool
 from ohtchat.session.rpc import RpcError
@@ -81,6 +82,8 @@ class ChatService:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._presence: dict[str, tuple[float, Presence]] = {}
         self.presence_cache = 60.0
+        #: Per-sender token bucket on incoming items (burst 30, then 2 per second).
+        self.limiter = RateLimiter(rate=2.0, burst=30, max_keys=4096)
         self.last_seen: dict[str, tuple[float, str]] = {}
         self._presence_shown: dict[str, str] = {}
         self._names: dict[str, str] = {}
@@ -257,6 +260,9 @@ class ChatService:
         item = ChatItem.from_fields(params)
         if item.to != self.me:
             raise RpcError("not_here", "this node does not serve that account")
+        if not self.limiter.allow(peer.account_public, self.now()):
+            # A flooding peer gets refused, not stored: memory and disk stay bounded.
+            raise RpcError("rate_limited", "too many items; slow down")
         await self.receive(peer.account_public, item)
         return {"receipt": True}
 

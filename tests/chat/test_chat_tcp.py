@@ -71,3 +71,24 @@ async def test_ring_and_dht_commands(tmp_path):
     finally:
         for n in nodes:
             await n.stop()
+
+
+async def test_a_flooding_peer_is_rate_limited(tmp_path):
+    nodes = await start_ring(tmp_path, ["alice", "bob"])
+    alice, bob = nodes
+    try:
+        states = []
+        for i in range(40):  # far beyond the burst, faster than the refill
+            msg = await alice.chat.whisper(bob.account.account_id, f"spam {i}")
+            states.append(str(msg.state))
+        assert states[:30] == ["delivered"] * 30
+        # Refused direct deliveries fall back to the mailbox (never silently dropped).
+        assert "queued" in states[30:]
+        # ... and arrive through the mailbox: all 40, each exactly once.
+        a_id = alice.account.account_id
+        await wait_for(lambda: len(bob.store.history(a_id, limit=100)) == 40, timeout=30)
+        texts = [m.text for m in bob.store.history(a_id, limit=100)]
+        assert sorted(texts) == sorted(f"spam {i}" for i in range(40))
+    finally:
+        for n in nodes:
+            await n.stop()
