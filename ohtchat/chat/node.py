@@ -39,8 +39,12 @@ from ohtchat.session.router import Router
 from ohtchat.store import Store
 from ohtchat.transport.base import Listener, Transport
 from ohtchat.transport.tcp import TcpTransport
+from ohtchat.wire.envelope import pack, unpack
 
 log = logging.getLogger(__name__)
+
+#: Where the verified peers of the last run are kept (msgpack list of {id, onion, addr}).
+PEER_CACHE_SETTING = "ring.peers"
 
 __all__ = ["RINGCAST_CONVERSATION", "ChatNode", "NodeError", "NodeOptions"]
 
@@ -112,13 +116,14 @@ class ChatNode:
         self.pool.advertise = None if self.options.transport == "onion" else advertise
         me = PeerRef(self.identity.node_id, self.identity.onion, advertise)
         self.chord = ChordNode(me, SessionChordClient(self.pool), self.options.chord)
-        self.ring = ChordService(self.chord, bootstrap)
+        self._load_peer_cache()
+        self.ring = ChordService(self.chord, [*bootstrap, *self._configured_bootstrap()])
         self.dht = Dht(self.chord, self.account.key, StoreReplicas(self.store), self.options.dht)
         self.ringcast = Ringcast(
             self.chord,
             self.account.key,
             certificate=self.identity.cert,
-            on_deliver=self._on_ringcast,
+            on_deliver=self._deliver_ringcast,
         )
         self.chat = ChatService(
             self.account,
@@ -253,7 +258,25 @@ class ChatNode:
             if now != last:
                 last = now
                 self._publish_ring()
+                self._save_peer_cache()
             await asyncio.sleep(1.0)
+
+    def _configured_bootstrap(self) -> list[str]:
+        """``bootstrap = [...]`` from config.toml (CLI --bootstrap comes first)."""
+        listed = self.config.get("bootstrap")
+        return [a for a in listed if isinstance(a, str)] if isinstance(listed, list) else []
+
+    def _load_peer_cache(self) -> None:
+        """Peers that answered in earlier runs: bootstrap candidates when no seed is given."""
+        blob = self.store.get_setting(PEER_CACHE_SETTING)
+        if isinstance(blob, bytes):
+            with contextlib.suppress(Exception):  # a damaged cache only costs a bootstrap hint
+                self.chord.peer_cache.load(unpack(blob))
+
+    def _save_peer_cache(self) -> None:
+        peers = self.chord.peer_cache.export()
+        if peers and not self._stopped:
+            self.store.set_setting(PEER_CACHE_SETTING, pack(peers))
 
     def _publish_ring(self) -> None:
         info = self.ring.info()
@@ -274,28 +297,8 @@ class ChatNode:
         """Wait until the node is a ring member."""
         await asyncio.wait_for(self._joined.wait(), timeout)
 
-    async def _on_ringcast(self, b: Broadcast) -> None:
-        """A ringcast arrived (or our own came back): keep it in the ``ringcast`` conversation."""
-        from ohtchat.crypto.keys import account_id
-        from ohtchat.store import Message, MessageState
-
-        payload = b.payload if isinstance(b.payload, dict) else {}
-        sender = account_id(b.origin_account_public)
-        name = payload.get("name")
-        if isinstance(name, str) and name.strip() and sender != self.account.account_id:
-            self.chat._names.setdefault(sender, name.strip()[:64])
-        mine = sender == self.account.account_id
-        msg = Message(
-            b.msg_id.hex(),
-            RINGCAST_CONVERSATION,
-            sender,
-            str(payload.get("text", ""))[:8192],
-            b.sent_at,
-            MessageState.DELIVERED if mine else MessageState.RECEIVED,
-            read=mine,
-        )
-        if self.store.append_message(msg):
-            self.chat.emit_message(msg)
+    def _deliver_ringcast(self, b: Broadcast) -> None:
+        self.chat.on_ringcast(b)
 
     def _spawn(self, coro: Any, stack: bool = False) -> None:
         """Run ``coro`` in the background; ``stack`` tasks end when the stack is rebuilt."""
@@ -352,6 +355,8 @@ class ChatNode:
         """Leave the ring gracefully, close sessions, stop tor, close the store."""
         if self._stopped:
             return
+        with contextlib.suppress(Exception):
+            self._save_peer_cache()
         self._stopped = True
         for task in list(self._tasks):
             task.cancel()

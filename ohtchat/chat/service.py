@@ -18,7 +18,8 @@ from typing import Any
 
 from ohtchat.chat.accounts import LocalAccount, fingerprint
 from ohtchat.chat.api import EventBus
-from ohtchat.chat.envelopes import ChatItem, open_item, seal_item
+from ohtchat.chat.envelopes import MAX_TEXT, ChatItem, open_item, seal_item
+from ohtchat.chat.options import RINGCAST_CONVERSATION
 from ohtchat.chat.presence import (
     PRESENCE_TTL,
     DhtApi,
@@ -31,6 +32,7 @@ from ohtchat.chat.presence import (
 )
 from ohtchat.crypto.keys import account_id
 from ohtchat.ringcast.guard import RateLimiter
+from ohtchat.ringcast.message import Broadcast
 from ohtchat.session.identity import PeerIdentity
 from ohtchat.session.pool import SessionPool
 from ohtchat.session.rpc import RpcError
@@ -291,6 +293,26 @@ class ChatService:
         self.store_received(sender, sender, item)
         if not self._is_contact(sender):
             self.contacts.remember_stranger(sender, sender_pub)
+
+    def on_ringcast(self, b: Broadcast) -> None:
+        """A ringcast arrived (or our own came back): keep it in the ``ringcast`` conversation."""
+        payload = b.payload if isinstance(b.payload, dict) else {}
+        sender = account_id(b.origin_account_public)
+        name = payload.get("name")
+        mine = sender == self.me
+        if isinstance(name, str) and name.strip() and not mine:
+            self._names.setdefault(sender, name.strip()[:64])
+        msg = Message(
+            b.msg_id.hex(),
+            RINGCAST_CONVERSATION,
+            sender,
+            str(payload.get("text", ""))[:MAX_TEXT],
+            b.sent_at,
+            MessageState.DELIVERED if mine else MessageState.RECEIVED,
+            read=mine,
+        )
+        if self.store.append_message(msg):
+            self.emit_message(msg)
 
     def store_received(self, conversation: str, sender: str, item: ChatItem) -> bool:
         """Store a received message once; announce it. False if it was a duplicate."""

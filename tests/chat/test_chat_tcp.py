@@ -92,3 +92,20 @@ async def test_a_flooding_peer_is_rate_limited(tmp_path):
     finally:
         for n in nodes:
             await n.stop()
+
+
+async def test_restart_without_a_seed_rejoins_through_cached_peers(tmp_path):
+    nodes = await start_ring(tmp_path, ["alice", "bob", "carol"])
+    alice, bob, carol = nodes
+    try:
+        await bob.stop()
+        # No --bootstrap this time: the peers that answered in the last run are the seeds.
+        bob2 = await ChatNode.start(options(tmp_path / "bob", "bob", []), PASS)
+        nodes[1] = bob2
+        await bob2.ready(30)
+        others = {alice.chord.me.id, carol.chord.me.id}
+        await wait_for(lambda: bob2.chord.state.successor is not None)
+        assert bob2.chord.state.successor.id in others  # it joined the old ring, not a new one
+    finally:
+        for n in nodes:
+            await n.stop()
