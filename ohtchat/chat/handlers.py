@@ -261,9 +261,9 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
             info = await node.tor.info()
             return CommandResult.success("\n".join(f"{k}: {v}" for k, v in info.items()), **info)
         if action == "stop":
-            await node.tor.stop()
+            await node.stop_tor()
             return CommandResult.success(_("Tor stopped."))
-        await node.tor.start()
+        await node.start_tor()
         return CommandResult.success(_("Tor started."))
 
     async def newtor(cmd: Command) -> CommandResult:

@@ -20,6 +20,7 @@ from ohtchat.chat.api import Event, EventBus
 from ohtchat.chat.options import RINGCAST_CONVERSATION, NodeError, NodeOptions, open_store
 from ohtchat.chat.service import METHODS as CHAT_METHODS
 from ohtchat.chat.service import ChatService
+from ohtchat.chat.tor_support import TorSupport
 from ohtchat.chord.errors import ChordError
 from ohtchat.chord.node import ChordNode
 from ohtchat.chord.rpc import PeerRef
@@ -49,7 +50,7 @@ PEER_CACHE_SETTING = "ring.peers"
 __all__ = ["RINGCAST_CONVERSATION", "ChatNode", "NodeError", "NodeOptions"]
 
 
-class ChatNode:
+class ChatNode(TorSupport):
     """One node. Create with :meth:`start`; stop with :meth:`stop`."""
 
     def __init__(self, options: NodeOptions, store: Store, config: Config) -> None:
@@ -162,54 +163,6 @@ class ChatNode:
         if kind == "onion":
             return await self._start_tor()
         raise NodeError(f"unknown transport {kind!r} (onion, tcp)")
-
-    async def _start_tor(self) -> Transport:
-        from ohtchat.tor.config import TorConfig
-        from ohtchat.tor.process import TorProcess
-        from ohtchat.transport.onion import OnionTransport
-
-        if self.options.tor_control:
-            self.tor = TorProcess.attach(self.options.tor_control)
-        else:
-            base = (
-                self.options.data_dir if self.options.data_dir and not self.options.memory else None
-            )
-            tor_dir = (base / "tor") if base else Path(tempfile.mkdtemp(prefix="ohtchat-tor-"))
-            cfg = (
-                TorConfig.for_testnet(tor_dir, self.options.tor_testnet)
-                if self.options.tor_testnet
-                else TorConfig(tor_dir)
-            )
-            self.tor = TorProcess.launch(cfg)
-        self._spawn(self._forward_tor_status())
-        await self.tor.start()
-        if not self.tor.attached:
-            from ohtchat.tor.monitor import TorMonitor
-
-            self.monitor = TorMonitor(
-                self.tor, self._on_tor_restart, interval=self.options.tor_monitor_interval
-            )
-            self.monitor.start()
-        return OnionTransport(self.tor, self.identity.node_key, socket_dir=self._socket_dir)
-
-    async def _on_tor_restart(self) -> None:
-        """Tor came back: sessions through the old tor are dead; republish and rejoin."""
-        self.bus.publish("log", level="warning", text="tor restarted; rejoining the ring")
-        if self.listener is not None:
-            with contextlib.suppress(Exception):
-                await self.listener.wait_published()  # type: ignore[attr-defined]
-        for conn in self.pool.sessions():
-            await conn.close("tor restarted")
-        with contextlib.suppress(Exception):
-            await self.chord.stabilize()
-        with contextlib.suppress(Exception):
-            await self.chat.publish_presence()
-
-    async def _forward_tor_status(self) -> None:
-        while self.tor is None:
-            await asyncio.sleep(0.1)
-        async for st in self.tor.subscribe():
-            self.bus.publish("tor", state=st.state.value, progress=st.progress, summary=st.summary)
 
     def _listen_address(self) -> str | None:
         if self.options.transport == "tcp":

@@ -140,6 +140,15 @@ async def test_ring_over_onion_services(testnet):
         st = await nodes[4].execute("/tor status")
         assert st.ok and st.data, st.text
         assert (await nodes[4].execute("/newtor")).ok
+        # /tor stop is deliberate (the monitor stays away); /tor start rejoins.
+        pausing = nodes[3]
+        assert (await pausing.execute("/tor stop")).ok
+        await asyncio.sleep(2 * 1.0 + 0.5)  # longer than the monitor's interval
+        assert not pausing.tor.running
+        assert (await pausing.execute("/tor start")).ok
+        await until(lambda: check_invariants(views(nodes)) == [] and ideal_ring(views(nodes)), 120)
+        back = await nodes[0].execute(f"/whisper {pausing.account.account_id} welcome back")
+        assert back.data["state"] == "delivered", back.text
         # /newonions: a new onion service and ring id; whispers still arrive.
         mover = nodes[4]
         old = mover.identity.onion
