@@ -42,6 +42,8 @@ from ohtchat.wire.errors import ProtocolError
 
 log = logging.getLogger(__name__)
 DELIVER = "chat_deliver"
+#: Pauses (seconds) before asking the DHT again for a presence record it did not return.
+LOOKUP_RETRIES = (0.5, 1.5)
 METHODS = (DELIVER,)
 
 
@@ -135,6 +137,13 @@ class ChatService:
         if cached is not None and not fresh and self.now() - cached[0] < self.presence_cache:
             return cached[1]
         record = await self.dht.get(presence_key(acct_id))
+        for pause in LOOKUP_RETRIES:
+            if record is not None:
+                break
+            # While the ring converges (a node just joined) a lookup can reach a node that does
+            # not hold the record yet; ask again shortly before concluding there is none.
+            await asyncio.sleep(pause)
+            record = await self.dht.get(presence_key(acct_id))
         if record is None:
             raise ChatError(f"no presence record for {acct_id[:16]}…")
         try:
