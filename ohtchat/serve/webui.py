@@ -1,7 +1,8 @@
 """``/webui start|stop``: the Textual UI in a browser, on 127.0.0.1, behind a random token.
 
 Each browser session runs ``ohtchat --attach`` in a subprocess under textual's web driver
-(textual-serve's ``AppService``), attached to the node's control socket; the page and its
+(textual-serve's ``AppService``, driven from :mod:`ohtchat.tui.web`: only the TUI package
+imports textual), attached to the node's control socket; the page and its
 assets (xterm.js, font) are served from this machine only, and a Content-Security-Policy
 forbids the page to load anything from elsewhere. The token is asked once (form, or
 ``?token=`` in the URL printed by ``/webui start``) and kept in a strict same-site cookie.
@@ -10,7 +11,6 @@ forbids the page to load anything from elsewhere. The token is asked once (form,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import secrets
@@ -18,7 +18,6 @@ import shlex
 import shutil
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,13 +96,15 @@ class WebUI:
         async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
             return await self._guard(request, handler)
 
+        from ohtchat.tui.web import static_dir
+
         app = web.Application(middlewares=[guard], client_max_size=4096)
         app.add_routes(
             [
                 web.get("/", self._index),
                 web.post("/login", self._login),
                 web.get("/ws", self._websocket),
-                web.static("/static", _static_dir()),
+                web.static("/static", static_dir()),
             ]
         )
         runner = web.AppRunner(app, access_log=None)
@@ -222,75 +223,11 @@ class WebUI:
         assert task is not None
         self._sessions.add(task)
         try:
-            return await _run_session(request, self._command)
+            from ohtchat.tui.web import run_session
+
+            return await run_session(request, self._command)
         finally:
             self._sessions.discard(task)
-
-
-async def _run_session(request: web.Request, command: str) -> web.StreamResponse:
-    """One browser tab: the attached TUI in a subprocess, bytes relayed both ways."""
-    from aiohttp import WSMsgType, web
-    from textual_serve.app_service import AppService
-    from textual_serve.download_manager import DownloadManager
-
-    websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=1 << 16)
-    width = _clamp(request.query.get("width"), 80)
-    height = _clamp(request.query.get("height"), 24)
-    await websocket.prepare(request)
-    service = AppService(
-        command,
-        write_bytes=websocket.send_bytes,
-        write_str=websocket.send_str,
-        close=_closer(websocket),
-        download_manager=DownloadManager(),
-    )
-    await service.start(width, height)
-    try:
-        async for message in websocket:
-            if message.type != WSMsgType.TEXT:
-                continue
-            with contextlib.suppress(ValueError, KeyError, TypeError, IndexError):
-                await _relay(message.json(), service, websocket)
-    finally:
-        with contextlib.suppress(Exception):
-            await service.stop()
-    return websocket
-
-
-def _closer(websocket: web.WebSocketResponse) -> Callable[[], Awaitable[None]]:
-    async def close() -> None:
-        await websocket.close()
-
-    return close
-
-
-async def _relay(envelope: Any, service: Any, websocket: Any) -> None:
-    kind, data = envelope[0], envelope[1]
-    if kind == "stdin":
-        await service.send_bytes(str(data).encode("utf-8"))
-    elif kind == "resize":
-        await service.set_terminal_size(_clamp(data["width"], 80), _clamp(data["height"], 24))
-    elif kind == "ping":
-        await websocket.send_json(["pong", data])
-    elif kind == "blur":
-        await service.blur()
-    elif kind == "focus":
-        await service.focus()
-
-
-def _clamp(value: object, default: int) -> int:
-    try:
-        n = int(str(value))
-    except ValueError:
-        return default
-    return min(max(n, 10), 1000)
-
-
-def _static_dir() -> Path:
-    """textual-serve's bundled assets (textual.js with xterm.js, xterm.css, the font)."""
-    import textual_serve
-
-    return Path(textual_serve.__file__).parent / "static"
 
 
 def _bound_port(runner: Any, fallback: int) -> int:
