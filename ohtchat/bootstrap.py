@@ -106,11 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     ensure_packages()
     ensure_tor(required=True)
     if job == "test":
-        # The /webui browser test drives Debian's headless chromium (skipped if unavailable).
-        # The terminal test runs the real client in tmux.
+        # The /webui browser test drives Debian's headless chromium; the terminal test runs
+        # the real client in tmux. Both are part of the suite, so both must be there.
         missing = [p for p in ("chromium", "tmux") if not shutil.which(p)]
-        if missing:
-            _apt_install(*missing)
+        if missing and not _apt_install(*missing):
+            sys.exit(
+                f"the tests need {' '.join(missing)}: `sudo apt-get install -y {' '.join(missing)}`"
+            )
         return run_tests(args)
     os.execv(str(BIN / "ohtchat"), [str(BIN / "ohtchat"), "demo", *args])
     return 0  # pragma: no cover

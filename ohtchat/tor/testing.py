@@ -20,11 +20,6 @@ _lock = threading.Lock()
 _shared: Testnet | None = None
 
 
-def tor_available() -> bool:
-    """True when Debian's ``tor`` and ``tor-gencert`` are on PATH."""
-    return shutil.which("tor") is not None and shutil.which("tor-gencert") is not None
-
-
 def shared_testnet(relays: int = DEFAULT_RELAYS) -> Testnet:
     """The process-wide private network, started on first use (blocking; not in a loop)."""
     global _shared

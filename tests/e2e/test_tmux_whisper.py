@@ -4,7 +4,6 @@ own ``ohtchat --serve`` node (tcp ring). A whisper typed in one appears on the o
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import sys
 import time
@@ -14,10 +13,7 @@ import pytest
 
 from tests.serve.test_ring_e2e import Node, _free_ports, _ready, cmd, until
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
-]
+pytestmark = pytest.mark.slow
 SERVER = "ohtchat-e2e"
 
 

@@ -17,8 +17,6 @@ import pytest
 from ohtchat.serve.client import RemoteBackend
 from ohtchat.serve.control import socket_is_live
 
-textual = pytest.importorskip("textual")
-
 
 def _free_port() -> int:
     with socket.socket() as s:

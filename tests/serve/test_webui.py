@@ -154,8 +154,9 @@ async def test_webui_in_headless_chromium(served_node: Path, tmp_path: Path) -> 
     chromium_page, find_chromium = cdp.chromium_page, cdp.find_chromium
 
     binary = find_chromium()
-    if binary is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    assert binary is not None, (
+        "chromium is missing: the test set-up installs it (apt-get install chromium)"
+    )
     started = await asyncio.to_thread(_cmd, served_node, "/webui start")
     assert started["ok"], started
     base, token = started["data"]["url"].split("/?token=")

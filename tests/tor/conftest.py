@@ -1,13 +1,5 @@
-"""Fixtures for tests that run real tor: one shared private network per test session.
-
-Other test directories reuse the same network by defining the same thin fixture::
-
-    from ohtchat.tor.testing import shared_testnet
-
-    @pytest.fixture(scope="session")
-    def testnet():
-        return shared_testnet()
-"""
+"""Fixtures for tests that run real tor (the shared private network, ``testnet``, is a
+session fixture in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -19,24 +11,7 @@ from pathlib import Path
 import pytest
 
 from ohtchat.tor.process import TorProcess
-from ohtchat.tor.testing import shared_testnet, tor_available
 from ohtchat.tor.testnet import Testnet
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Skip ``tor`` tests where tor is not installed (CI installs it, so they run there)."""
-    if tor_available():
-        return
-    skip = pytest.mark.skip(reason="tor / tor-gencert not installed")
-    for item in items:
-        if "tor" in item.keywords:
-            item.add_marker(skip)
-
-
-@pytest.fixture(scope="session")
-def testnet() -> Testnet:
-    """The shared private Tor network (1 authority + 4 relays)."""
-    return shared_testnet()
 
 
 @pytest.fixture
