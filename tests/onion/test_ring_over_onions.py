@@ -15,6 +15,7 @@ from ohtchat.chat.node import ChatNode, NodeOptions
 from ohtchat.chord.config import ChordConfig
 from ohtchat.dht.config import DhtConfig
 from ohtchat.sim.invariants import MemberView, check_invariants, ideal_ring, true_successor
+from tests.tcpring import views as ring_views
 
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
 
@@ -46,13 +47,7 @@ def opts(testnet, name: str, bootstrap: list[str]) -> NodeOptions:
 
 
 def views(nodes: list[ChatNode]) -> dict[int, MemberView]:
-    return {
-        n.chord.me.id: MemberView(
-            [p.id for p in n.chord.state.successors],
-            n.chord.state.predecessor.id if n.chord.state.predecessor else None,
-        )
-        for n in nodes
-    }
+    return ring_views(n.chord for n in nodes)
 
 
 async def until(pred, timeout: float, step: float = 0.5) -> None:  # type: ignore[no-untyped-def]

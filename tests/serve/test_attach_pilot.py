@@ -3,73 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ohtchat.serve.client import RemoteBackend
-from ohtchat.serve.control import socket_is_live
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cmd(data: Path, line: str) -> dict[str, object]:
-    out = subprocess.run(
-        [sys.executable, "-m", "ohtchat.cli", "cmd", "--json", "--data-dir", str(data), line],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    reply: dict[str, object] = json.loads(out)
-    return reply
+from tests.serve.served import cmd_json, free_port, memory_node
 
 
 @pytest.fixture
 def served(short_tmp: Path) -> Iterator[Path]:
-    data = short_tmp / "att"
-    with open(short_tmp / "att.log", "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ohtchat.cli",
-                "--serve",
-                "--memory",
-                "--transport",
-                "tcp",
-                "--listen",
-                f"127.0.0.1:{_free_port()}",
-                "--data-dir",
-                str(data),
-                "--name",
-                "Server",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not socket_is_live(data / "control.sock"):
-            assert proc.poll() is None, (short_tmp / "att.log").read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        assert _cmd(data, "/channel night owls")["ok"]
+    with memory_node(short_tmp, "Server", "night owls") as data:
         yield data
-    finally:
-        proc.terminate()
-        assert proc.wait(60) == 0  # a clean stop, even with a client attached
 
 
 async def test_attach_shows_the_served_nodes_conversations(served: Path) -> None:
@@ -97,7 +46,7 @@ async def test_attach_shows_the_served_nodes_conversations(served: Path) -> None
             await pilot.pause(0.1)
         assert any("early birds" in label for label in labels()), labels()
     await backend.close()
-    channels = await asyncio.to_thread(_cmd, served, "/channels")
+    channels = await asyncio.to_thread(cmd_json, served, "/channels")
     names = {c["name"] for c in channels["data"]["channels"]}  # type: ignore[index,union-attr]
     assert {"night owls", "early birds"} <= names
 
@@ -127,7 +76,7 @@ def test_console_in_process(short_tmp: Path) -> None:
             "--transport",
             "tcp",
             "--listen",
-            f"127.0.0.1:{_free_port()}",
+            f"127.0.0.1:{free_port()}",
             "--data-dir",
             str(short_tmp / "c"),
             "--name",

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +15,7 @@ import pytest
 from ohtchat.commands import Dispatcher
 from ohtchat.serve.control import ControlServer, socket_is_live
 from ohtchat.serve.webui import COOKIE, WebUI, register_webui
+from tests.serve.served import cmd_json, memory_node
 
 
 async def test_token_gate(backend: Any, short_tmp: Path) -> None:
@@ -91,61 +88,11 @@ async def test_webui_command(backend: Any) -> None:
 # ---------------------------------------------------------------------- the browser test
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cmd(data_dir: Path, line: str) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "ohtchat.cli", "cmd", "--json", "--data-dir", str(data_dir), line],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    out: dict[str, Any] = json.loads(proc.stdout)
-    return out
-
-
 @pytest.fixture
 def served_node(short_tmp: Path) -> Iterator[Path]:
     """A real ``ohtchat --serve`` (memory store, tcp) with a channel called "book club"."""
-    data = short_tmp / "web"
-    log = open(short_tmp / "web.log", "wb")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ohtchat.cli",
-            "--serve",
-            "--memory",
-            "--transport",
-            "tcp",
-            "--listen",
-            f"127.0.0.1:{_free_port()}",
-            "--data-dir",
-            str(data),
-            "--name",
-            "Web",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        env={k: v for k, v in os.environ.items() if k != "OHTCHAT_PASSPHRASE"},
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not socket_is_live(data / "control.sock"):
-            assert proc.poll() is None, (short_tmp / "web.log").read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        assert _cmd(data, "/channel book club")["ok"]
+    with memory_node(short_tmp, "Web", "book club") as data:
         yield data
-    finally:
-        proc.terminate()
-        proc.wait(60)
-        log.close()
 
 
 @pytest.mark.browser
@@ -157,7 +104,7 @@ async def test_webui_in_headless_chromium(served_node: Path, tmp_path: Path) -> 
     assert binary is not None, (
         "chromium is missing: the test set-up installs it (apt-get install chromium)"
     )
-    started = await asyncio.to_thread(_cmd, served_node, "/webui start")
+    started = await asyncio.to_thread(cmd_json, served_node, "/webui start")
     assert started["ok"], started
     base, token = started["data"]["url"].split("/?token=")
     async with chromium_page(binary) as page:
@@ -182,7 +129,7 @@ async def test_webui_in_headless_chromium(served_node: Path, tmp_path: Path) -> 
         # Nothing was loaded from outside this machine.
         urls = page.requested_urls()
         assert urls and all(u.startswith(("http://127.0.0.1:", "ws://127.0.0.1:")) for u in urls)
-    stopped = await asyncio.to_thread(_cmd, served_node, "/webui stop")
+    stopped = await asyncio.to_thread(cmd_json, served_node, "/webui stop")
     assert stopped["ok"]
 
 

@@ -1,0 +1,61 @@
+"""A real ``ohtchat --serve`` process for tests that attach to it (console, TUI, web UI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ohtchat.serve.control import socket_is_live
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cmd_json(data_dir: Path, line: str) -> dict[str, Any]:
+    """``ohtchat cmd --json --data-dir DATA LINE``: the node's JSON answer."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "ohtchat.cli", "cmd", "--json", "--data-dir", str(data_dir), line],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    out: dict[str, Any] = json.loads(proc.stdout)
+    return out
+
+
+@contextmanager
+def memory_node(base: Path, name: str, channel: str) -> Iterator[Path]:
+    """A served node (memory store, tcp) that has a channel ``channel``; yields its data dir.
+    On exit it gets SIGTERM and must stop cleanly (status 0), clients attached or not."""
+    data = base / name
+    log_path = base / f"{name}.log"
+    argv = [sys.executable, "-m", "ohtchat.cli", "--serve", "--memory", "--transport", "tcp"]
+    argv += ["--listen", f"127.0.0.1:{free_port()}", "--data-dir", str(data), "--name", name]
+    env = {k: v for k, v in os.environ.items() if k != "OHTCHAT_PASSPHRASE"}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not socket_is_live(data / "control.sock"):
+            assert proc.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert cmd_json(data, f"/channel {channel}")["ok"]
+        yield data
+    finally:
+        proc.terminate()
+        assert proc.wait(60) == 0, log_path.read_text()
