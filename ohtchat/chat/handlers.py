@@ -67,14 +67,11 @@ def status_data(node: ChatNode) -> dict[str, Any]:
 
 
 def register_all(node: ChatNode) -> None:
-    """Register every command handler on ``node.dispatcher``."""
+    """Register every command handler on ``node.dispatcher`` (once: handlers look up the node's
+    services when they run, so a rebuilt network stack needs no re-registration)."""
     from ohtchat.chat.handlers_chat import chat_handlers
 
     d = node.dispatcher
-    if d.has_handler("status"):  # rebuilt stack (/newonions): handlers close over new objects
-        for name, handler in [*ring_handlers(node).items(), *chat_handlers(node).items()]:
-            d.register(name, handler, replace=True)
-        return
     for err, code in (
         (ChordError, "ring"),
         (DhtError, "dht"),

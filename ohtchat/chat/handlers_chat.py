@@ -33,7 +33,7 @@ def _line(node: ChatNode, m: Message) -> str:
 
 def chat_handlers(node: ChatNode) -> dict[str, Handler]:
     """Handlers of the ACCOUNT, CONTACTS and CHANNELS groups, /history and /search."""
-    chat = node.chat
+    # Handlers read node.chat when they run: /newonions rebuilds the chat service.
 
     async def accounts(cmd: Command) -> CommandResult:
         active = node.account.name
@@ -82,7 +82,7 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
     async def encrypt(cmd: Command) -> CommandResult:
         acct_id = _local_or_remote_id(node, str(cmd.args["id"]))
         local = [a for a in node.accounts.all() if a.account_id == acct_id]
-        kem_pub = local[0].kem.public if local else (await chat.lookup(acct_id)).kem_pub
+        kem_pub = local[0].kem.public if local else (await node.chat.lookup(acct_id)).kem_pub
         ct = encrypt_text(kem_pub, str(cmd.args["message"]))
         return CommandResult.success(ct, ciphertext=ct)
 
@@ -92,7 +92,7 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         return CommandResult.success(text, plaintext=text)
 
     async def contacts(cmd: Command) -> CommandResult:
-        rows = chat.contacts.listing()
+        rows = node.chat.contacts.listing()
         text = "\n".join(
             f"{r['name']:<20} {r['presence']:<8} {r['state']:<10} "
             f"{r['account_id'][:16]}…  [{r['fingerprint']}]"
@@ -103,7 +103,7 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         )
 
     async def request(cmd: Command) -> CommandResult:
-        contact, state = await chat.contacts.request(
+        contact, state = await node.chat.contacts.request(
             str(cmd.args["id"]), str(cmd.args.get("message") or "")
         )
         return CommandResult.success(
@@ -115,7 +115,7 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         )
 
     async def add(cmd: Command) -> CommandResult:
-        contact, state = await chat.contacts.add(str(cmd.args["id"]))
+        contact, state = await node.chat.contacts.add(str(cmd.args["id"]))
         return CommandResult.success(
             _("Added {name} ({state}).").format(name=contact.name, state=_state_text(str(state))),
             account_id=contact.account_id,
@@ -125,7 +125,7 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
 
     async def rm(cmd: Command) -> CommandResult:
         try:
-            contact = chat.contacts.remove(str(cmd.args["id"]))
+            contact = node.chat.contacts.remove(str(cmd.args["id"]))
         except KeyError as exc:
             raise NotFound(_("No such contact.")) from exc
         return CommandResult.success(
@@ -133,11 +133,11 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         )
 
     async def whisper(cmd: Command) -> CommandResult:
-        msg = await chat.whisper(str(cmd.args["id"]), str(cmd.args["message"]))
+        msg = await node.chat.whisper(str(cmd.args["id"]), str(cmd.args["message"]))
         return _sent(node, msg)
 
     async def contactcast(cmd: Command) -> CommandResult:
-        msgs = await chat.contacts.contactcast(str(cmd.args["message"]))
+        msgs = await node.chat.contacts.contactcast(str(cmd.args["message"]))
         states = {m.conversation: str(m.state) for m in msgs}
         return CommandResult.success(
             ngettext("Sent to {n} contact.", "Sent to {n} contacts.", len(msgs)).format(
@@ -147,12 +147,12 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         )
 
     async def channels(cmd: Command) -> CommandResult:
-        rows = chat.channels.listing()
+        rows = node.chat.channels.listing()
         text = "\n".join(f"{r['name']:<20} {r['channel_id']}  ({len(r['members'])})" for r in rows)
         return CommandResult.success(text or _("No channels yet: /channel NAME."), channels=rows)
 
     async def channel(cmd: Command) -> CommandResult:
-        ch = await chat.channels.create(str(cmd.args.get("name") or ""))
+        ch = await node.chat.channels.create(str(cmd.args.get("name") or ""))
         return CommandResult.success(
             _("Created channel {name}: {id}").format(name=ch.name, id=ch.channel_id),
             channel_id=ch.channel_id,
@@ -160,7 +160,7 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         )
 
     async def join(cmd: Command) -> CommandResult:
-        ch = await chat.channels.join(str(cmd.args["id"]))
+        ch = await node.chat.channels.join(str(cmd.args["id"]))
         return CommandResult.success(
             ngettext(
                 "Joined {name} ({n} member).", "Joined {name} ({n} members).", len(ch.members)
@@ -170,13 +170,13 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         )
 
     async def leave(cmd: Command) -> CommandResult:
-        ch = await chat.channels.leave(str(cmd.args["id"]))
+        ch = await node.chat.channels.leave(str(cmd.args["id"]))
         return CommandResult.success(
             _("Left {name}.").format(name=ch.name), channel_id=ch.channel_id
         )
 
     async def channelcast(cmd: Command) -> CommandResult:
-        msg, states = await chat.channels.cast(str(cmd.args["id"]), str(cmd.args["message"]))
+        msg, states = await node.chat.channels.cast(str(cmd.args["id"]), str(cmd.args["message"]))
         result = _sent(node, msg)
         return CommandResult(result.ok, result.text, {**result.data, "members": states})
 
@@ -184,21 +184,21 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         count = int(cmd.args.get("count") or 50)
         ref = cmd.args.get("conversation") or node.current_conversation
         try:
-            conv, msgs = chat.history(str(ref) if ref else None, max(1, min(count, 1000)))
+            conv, msgs = node.chat.history(str(ref) if ref else None, max(1, min(count, 1000)))
         except ChatError as exc:
             raise NotFound(str(exc)) from exc
         node.store.mark_read(conv)
         return CommandResult.success(
             "\n".join(_line(node, m) for m in msgs) or _("No messages."),
             conversation=conv,
-            messages=[chat.message_data(m) for m in msgs],
+            messages=[node.chat.message_data(m) for m in msgs],
         )
 
     async def search(cmd: Command) -> CommandResult:
         msgs = node.store.search(str(cmd.args["text"]), limit=100)
         return CommandResult.success(
             "\n".join(_line(node, m) for m in msgs) or _("Nothing found."),
-            messages=[chat.message_data(m) for m in msgs],
+            messages=[node.chat.message_data(m) for m in msgs],
         )
 
     async def plain(item: PlainText) -> CommandResult:
@@ -206,10 +206,10 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         if not conv:
             raise NotFound(_("No conversation is open: use /whisper or /channelcast."))
         with contextlib.suppress(Exception):
-            chat.channels.find(conv)
-            msg, _states = await chat.channels.cast(conv, item.text)
+            node.chat.channels.find(conv)
+            msg, _states = await node.chat.channels.cast(conv, item.text)
             return _sent(node, msg)
-        return _sent(node, await chat.whisper(conv, item.text))
+        return _sent(node, await node.chat.whisper(conv, item.text))
 
     node.dispatcher.set_plain_text_handler(plain)
     return {

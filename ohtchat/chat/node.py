@@ -12,6 +12,7 @@ import logging
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,9 @@ from ohtchat.wire.envelope import pack, unpack
 
 log = logging.getLogger(__name__)
 
+#: The conversation plain text goes to, for the command being run (see ``execute``).
+_CONVERSATION: ContextVar[str | None] = ContextVar("ohtchat_conversation", default=None)
+
 #: Where the verified peers of the last run are kept (msgpack list of {id, onion, addr}).
 PEER_CACHE_SETTING = "ring.peers"
 
@@ -63,6 +67,9 @@ class ChatNode(TorSupport):
         self.identity: NodeIdentity = self.account.identity(int(time.time()))
         self.router = Router()
         self.dispatcher = Dispatcher()
+        from ohtchat.chat.handlers import register_all
+
+        register_all(self)
         self.tor: Any = None  # ohtchat.tor.process.TorProcess when on onions
         self.monitor: Any = None  # ohtchat.tor.monitor.TorMonitor for a tor we launched
         self.listener: Listener | None = None
@@ -70,6 +77,7 @@ class ChatNode(TorSupport):
         self._stack_tasks: set[asyncio.Task[Any]] = set()
         self._socket_dir = Path(tempfile.mkdtemp(prefix="oht-sock-"))  # unix paths are short
         self._joined = asyncio.Event()
+        self._announced = asyncio.Event()  # our presence was published after the last join
         self._stopped = False
         self.started_at = time.time()
         # Set up by _start_network:
@@ -140,9 +148,6 @@ class ChatNode(TorSupport):
         serve_methods(self.router, self.pool, DHT_METHODS, self.dht.handle)
         serve_methods(self.router, self.pool, RINGCAST_METHODS, self.ringcast.handle)
         self.router.add(CHAT_METHODS, self.chat.handle_rpc)
-        from ohtchat.chat.handlers import register_all
-
-        register_all(self)
         self._spawn(self._join_loop(), stack=True)
 
     @staticmethod
@@ -192,6 +197,7 @@ class ChatNode(TorSupport):
     async def _after_join(self) -> None:
         with contextlib.suppress(Exception):
             await self.chat.publish_presence()
+        self._announced.set()
         with contextlib.suppress(Exception):  # first come: the name may already be taken
             await self.chat.claim_handle(self.account.name)
         self._spawn(self.chat.heartbeat_loop(), stack=True)
@@ -274,6 +280,7 @@ class ChatNode(TorSupport):
         await self.chord.stop()
         await self.pool.close()
         self._joined.clear()
+        self._announced.clear()
 
     async def rotate_onion(self) -> str:
         """``/newonions``: a new node key, so a new onion address and ring id, certified by the
@@ -295,10 +302,9 @@ class ChatNode(TorSupport):
                 self.tor, self.identity.node_key, socket_dir=self._socket_dir
             )
         await self._start_stack(transport, [*known, *self.options.bootstrap])
-        # Tell the ring where we are now before returning (the join loop publishes too, later).
-        with contextlib.suppress(Exception):
-            await self.ready(120)
-            await self.chat.publish_presence()
+        # Return once the ring knows where we are now (the join loop publishes our presence).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._announced.wait(), 120)
         self.bus.publish(
             "status", onion=self.identity.onion, node_id=f"{self.identity.node_id:064x}"
         )
@@ -324,9 +330,16 @@ class ChatNode(TorSupport):
 
     # ------------------------------------------------------------------ Backend
     async def execute(self, line: str, conversation: str | None = None) -> CommandResult:
-        """Run one console line; plain text goes to ``conversation``."""
-        self.current_conversation = conversation
-        return await self.dispatcher.execute(line)
+        """Run one console line; plain text goes to ``conversation``.
+
+        The conversation is per call (a context variable), so clients of one served node
+        running commands at the same time never see each other's open conversation.
+        """
+        token = _CONVERSATION.set(conversation)
+        try:
+            return await self.dispatcher.execute(line)
+        finally:
+            _CONVERSATION.reset(token)
 
     def events(self) -> AsyncIterator[Event]:
         """The node's events from now on."""
@@ -339,7 +352,10 @@ class ChatNode(TorSupport):
 
         return complete(line, cursor, completions(self))
 
-    current_conversation: str | None = None
+    @property
+    def current_conversation(self) -> str | None:
+        """The conversation of the :meth:`execute` call being handled."""
+        return _CONVERSATION.get()
 
 
 def _peer(p: PeerRef | None) -> dict[str, Any] | None:

@@ -3,6 +3,8 @@ contacts, channels, ringcast and the DHT, all through the console commands."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from ohtchat.chat.node import ChatNode
@@ -106,6 +108,25 @@ async def test_restart_without_a_seed_rejoins_through_cached_peers(tmp_path):
         others = {alice.chord.me.id, carol.chord.me.id}
         await wait_for(lambda: bob2.chord.state.successor is not None)
         assert bob2.chord.state.successor.id in others  # it joined the old ring, not a new one
+    finally:
+        for n in nodes:
+            await n.stop()
+
+
+async def test_concurrent_commands_keep_their_own_conversation(tmp_path):
+    """Two clients of one node type plain text at once, each in its own conversation."""
+    nodes = await start_ring(tmp_path, ["alice", "bob", "carol"])
+    alice, bob, carol = nodes
+    try:
+        r1, r2 = await asyncio.gather(
+            alice.execute("for bob", conversation=bob.account.account_id),
+            alice.execute("for carol", conversation=carol.account.account_id),
+        )
+        assert r1.ok and r2.ok, (r1.text, r2.text)
+        a_id = alice.account.account_id
+        assert [m.text for m in bob.store.history(a_id, limit=5)] == ["for bob"]
+        assert [m.text for m in carol.store.history(a_id, limit=5)] == ["for carol"]
+        assert alice.current_conversation is None  # nothing leaks past the call
     finally:
         for n in nodes:
             await n.stop()
