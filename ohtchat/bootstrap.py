@@ -4,10 +4,17 @@ Standard library only: this runs before anything is installed. The README's two 
 
     python3 -m ohtchat.bootstrap demo     # set everything up, start the demo
     python3 -m ohtchat.bootstrap test     # set everything up, run lint, types and the test suite
+
+Every Python package comes from ``requirements.lock``: exact versions with their sha256 hashes,
+installed with ``pip --require-hashes``, so a clone installs the same bytes today and in a month.
+The lock is refreshed on purpose, never implicitly, by
+
+    python3 -m ohtchat.bootstrap lock     # re-resolve pyproject.toml's ranges with uv
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -19,6 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".ohtchat-installed"
+LOCK = ROOT / "requirements.lock"
+LOCK_COMMAND = "python3 -m ohtchat.bootstrap lock"
+# The resolver that writes the lock. Pinned here for the first lock; afterwards the lock pins it
+# (it is a dev dependency), so refreshing the lock uses the uv the lock itself names.
+UV_FIRST = "uv==0.13.9"
+# The oldest Python the lock must install on (pyproject's requires-python).
+LOCK_PYTHON = "3.11"
 
 
 def _say(msg: str) -> None:
@@ -60,15 +74,81 @@ def ensure_venv() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
 
 
+def _pip(*args: str) -> None:
+    cmd = [str(BIN / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*cmd, *args], check=True, cwd=ROOT)
+
+
+def lock_entries(text: str) -> dict[str, str]:
+    """Map each locked package name (lower case) to its whole entry, continuation lines and all."""
+    entries: dict[str, str] = {}
+    name = ""
+    for line in text.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            name = line.split("==", 1)[0].strip().lower()
+            entries[name] = line + "\n"
+        elif name and line.startswith(" "):
+            entries[name] += line + "\n"
+    return entries
+
+
+def _stamp() -> bytes:
+    digest = hashlib.sha256()
+    for path in (LOCK, ROOT / "pyproject.toml"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest().encode()
+
+
 def ensure_packages() -> None:
-    """pip-install the project (editable, with dev extras) unless pyproject is unchanged."""
-    pyproject = (ROOT / "pyproject.toml").read_bytes()
-    if STAMP.exists() and STAMP.read_bytes() == pyproject:
+    """Install exactly what ``requirements.lock`` names, hashes checked; then ohtchat, editable.
+
+    A changed lock rebuilds the virtualenv from scratch, so nothing an older lock installed
+    lingers. Packages that ship only as source (stem) are built with the locked setuptools
+    (no build isolation), so no unpinned build tool is fetched either.
+    """
+    if not LOCK.is_file():
+        sys.exit(f"{LOCK.name} is missing: run `{LOCK_COMMAND}`")
+    if STAMP.exists() and STAMP.read_bytes() == _stamp():
         return
-    _say("installing Python packages")
-    pip = [str(BIN / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
-    STAMP.write_bytes(pyproject)
+    if STAMP.exists():
+        _say(f"{LOCK.name} changed: rebuilding {VENV.name}/")
+        shutil.rmtree(VENV)
+        ensure_venv()
+    _say(f"installing Python packages from {LOCK.name} (hashes checked)")
+    setuptools = lock_entries(LOCK.read_text(encoding="utf-8")).get("setuptools")
+    if setuptools is None:
+        sys.exit(f"{LOCK.name} does not pin setuptools: run `{LOCK_COMMAND}`")
+    build_lock = VENV / "build.lock"
+    build_lock.write_text(setuptools, encoding="utf-8")
+    _pip("--require-hashes", "-r", str(build_lock))
+    _pip("--require-hashes", "--no-build-isolation", "-r", str(LOCK))
+    _pip("--no-deps", "--no-build-isolation", "-e", str(ROOT))
+    STAMP.write_bytes(_stamp())
+
+
+def refresh_lock(extra: list[str]) -> int:
+    """Re-resolve pyproject.toml (runtime + dev extras) into ``requirements.lock`` with uv.
+
+    Extra arguments go to ``uv pip compile`` (``--upgrade-package babel``, say); by default the
+    versions already locked are kept where they still satisfy pyproject.toml.
+    """
+    ensure_venv()
+    uv = BIN / "uv"
+    if not uv.exists():
+        locked = lock_entries(LOCK.read_text(encoding="utf-8")) if LOCK.is_file() else {}
+        if pinned := locked.get("uv"):
+            build_lock = VENV / "uv.lock.txt"
+            build_lock.write_text(pinned, encoding="utf-8")
+            _pip("--require-hashes", "--no-deps", "-r", str(build_lock))
+        else:
+            _pip(UV_FIRST)
+    cmd = [
+        str(uv), "pip", "compile", "pyproject.toml", "--extra", "dev",
+        "--generate-hashes", "--universal", "--python-version", LOCK_PYTHON,
+        "--custom-compile-command", LOCK_COMMAND, "--quiet", "-o", LOCK.name, *extra,
+    ]  # fmt: skip
+    _say(f"$ uv {' '.join(cmd[1:])}")
+    return subprocess.run(cmd, cwd=ROOT, check=False).returncode
 
 
 def ensure_tor(required: bool) -> None:
@@ -97,11 +177,13 @@ def run_tests(extra: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``demo`` (default) or ``test``; extra arguments go to the job."""
+    """Entry point: ``demo`` (default), ``test`` or ``lock``; extra arguments go to the job."""
     args = list(sys.argv[1:] if argv is None else argv)
     job = args.pop(0) if args else "demo"
-    if job not in {"demo", "test"}:
-        sys.exit("usage: python3 -m ohtchat.bootstrap [demo|test] [ARGS...]")
+    if job not in {"demo", "test", "lock"}:
+        sys.exit("usage: python3 -m ohtchat.bootstrap [demo|test|lock] [ARGS...]")
+    if job == "lock":
+        return refresh_lock(args)
     ensure_venv()
     ensure_packages()
     ensure_tor(required=True)

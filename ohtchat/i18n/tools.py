@@ -10,6 +10,7 @@ One command keeps everything in step after code changes::
 
 from __future__ import annotations
 
+import gettext
 import io
 import string
 from collections.abc import Iterable
@@ -239,6 +240,8 @@ def _check_catalog(root: Path, language: str, current: set[MsgId]) -> list[str]:
     want = Catalog(locale=expected).num_plurals
     if catalog.num_plurals != want:
         problems.append(f"{language}: {catalog.num_plurals} plural forms, expected {want}")
+    else:
+        problems.extend(_plural_rule_problems(language, catalog, expected))
     for message in catalog:
         if not message.id:
             continue
@@ -252,6 +255,31 @@ def _check_catalog(root: Path, language: str, current: set[MsgId]) -> list[str]:
         problems.extend(f"{label}: {p}" for p in _placeholder_problems(message))
         problems.extend(f"{label}: {err}" for err in message.check(catalog))
     return problems
+
+
+# Counts that tell every CLDR plural rule apart: the small numbers, the teens and hundreds
+# (ru), and the millions that Spanish, French and Italian treat as "many".
+_PLURAL_PROBES = (*range(0, 300), *range(1000, 1030), *(k * 1_000_000 for k in range(1, 4)))
+
+
+def _plural_rule_problems(language: str, catalog: Catalog, expected: Locale) -> list[str]:
+    """The catalog's Plural-Forms must pick the same form as the installed Babel's CLDR rule.
+
+    Compared by value, not by text: equivalent C expressions are written in several ways.
+    """
+    want_expr = Catalog(locale=expected).plural_expr
+    try:
+        have = gettext.c2py(catalog.plural_expr)
+    except ValueError as err:
+        return [f"{language}: Plural-Forms {catalog.plural_expr!r} does not parse: {err}"]
+    want = gettext.c2py(want_expr)
+    for n in _PLURAL_PROBES:
+        if have(n) != want(n):
+            return [
+                f"{language}: Plural-Forms picks form {have(n)} for n={n}, Babel's CLDR data"
+                f" picks {want(n)}: use plural={want_expr}"
+            ]
+    return []
 
 
 def _form_count(message: Message) -> int:

@@ -24,7 +24,7 @@ def test_template_matches_a_fresh_extraction() -> None:
     assert committed == tools.message_ids(tools.extract(ROOT))
 
 
-@pytest.mark.parametrize(("language", "forms"), [("de", 2), ("es", 2), ("ru", 3)])
+@pytest.mark.parametrize(("language", "forms"), [("de", 2), ("es", 3), ("ru", 3)])
 def test_plural_forms_present(language: str, forms: int) -> None:
     with tools.catalog_path(ROOT, language).open("rb") as fp:
         catalog = read_po(fp, locale=language)
@@ -76,12 +76,13 @@ def test_check_detects_fuzzy_bad_plurals_and_placeholders(tree: Path) -> None:
     es = tools.catalog_path(tree, "es")
     es.write_text(
         es.read_text(encoding="utf-8").replace(
-            "nplurals=2; plural=(n != 1)", "nplurals=1; plural=0"
+            "nplurals=3; plural=(n == 1 ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2)",
+            "nplurals=1; plural=0",
         ),
         encoding="utf-8",
     )
     problems = "\n".join(tools.check(tree))
-    assert "es: 1 plural forms, expected 2" in problems
+    assert "es: 1 plural forms, expected 3" in problems
     assert "ru: \"('/{name} takes at most {n} argument.'" in problems  # a form is missing
     assert "placeholders differ" in problems
     assert "de: 'Commands:' is fuzzy" in problems
@@ -101,3 +102,26 @@ def test_compile_writes_loadable_mo_files(tree: Path) -> None:
     assert len(paths) == 3
     de = gettext.translation("ohtchat", out, languages=["de"])
     assert de.gettext("Commands:") == "Befehle:"
+
+
+def test_check_detects_a_plural_rule_that_disagrees_with_cldr(tree: Path) -> None:
+    # Three forms, as CLDR asks, but the pre-2.19 rule: 1 000 000 would get "other", not "many".
+    es = tools.catalog_path(tree, "es")
+    es.write_text(
+        es.read_text(encoding="utf-8").replace(
+            "plural=(n == 1 ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2)",
+            "plural=(n == 1 ? 0 : 2)",
+        ),
+        encoding="utf-8",
+    )
+    problems = "\n".join(tools.check(tree))
+    assert "es: Plural-Forms picks form 2 for n=1000000, Babel's CLDR data picks 1" in problems
+
+
+def test_spanish_uses_its_many_form_for_millions() -> None:
+    import gettext
+
+    with tools.catalog_path(ROOT, "es").open("rb") as fp:
+        catalog = read_po(fp, locale="es")
+    rule = gettext.c2py(catalog.plural_expr)
+    assert [rule(n) for n in (1, 2, 1_000_000)] == [0, 2, 1]
