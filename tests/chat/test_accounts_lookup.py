@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from ohtchat.dht.errors import RecordRefused
-from tests.chat.ringnodes import start_ring, wait_for
+from tests.chat.ringnodes import RING_DEADLINE, finds, ring_is_exact, start_ring
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -63,13 +62,17 @@ async def test_newonions_rotates_address_and_rejoins(tmp_path):
         assert r.ok, r.text
         assert r.data["onion"] != old_onion and alice.chord.me.id != old_id
         assert alice.account.account_id == a_id  # same account, new node key
-        await alice.ready(30)
-        await wait_for(lambda: all(n.chord.state.successor is not None for n in nodes))
+        await alice.ready(RING_DEADLINE)
+        await eventually(
+            lambda: ring_is_exact(nodes), "the ring with alice's new id", RING_DEADLINE
+        )
         carol = nodes[2]
-        for _ in range(50):  # the DHT serves the republished presence (carol has no cache)
-            if (await carol.chat.lookup(a_id, fresh=True)).onion == alice.identity.onion:
-                break
-            await asyncio.sleep(0.2)
+        # The DHT serves the republished presence (asked through carol: bob's cache must stay).
+        await eventually(
+            lambda: finds(carol, a_id, alice.identity.onion),
+            "alice's new presence in the DHT",
+            RING_DEADLINE,
+        )
         # Bob's cached presence names the old onion: the retry finds the new one.
         after = await bob.execute(f"/whisper {a_id} after")
         assert after.data["state"] == "delivered", after.text

@@ -13,7 +13,7 @@ from ohtchat.dht.session import serve_dht
 from ohtchat.sim.invariants import true_successor
 from tests.tcpring import TcpRingNode, form_ring
 
-CONFIG = DhtConfig(rpc_timeout=3.0)
+CONFIG = DhtConfig(rpc_timeout=10.0)  # generous (see tests/tcpring.py)
 
 
 async def start_dht_node() -> TcpRingNode:

@@ -1,20 +1,25 @@
 """The real program in a real terminal: two ``ohtchat --attach`` clients in tmux, each on its
-own ``ohtchat --serve`` node (tcp ring). A whisper typed in one appears on the other's screen."""
+own ``ohtchat --serve`` node (tcp ring). A whisper typed in one appears on the other's screen.
+
+Every read of a screen waits (bounded) for what it looks for: the clients and nodes are
+separate processes, so nothing they draw is there at a known time.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.serve.test_ring_e2e import Node, _free_ports, _ready, cmd, until
+from tests.serve.test_ring_e2e import Node, _free_ports, _ready, cmd
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 SERVER = "ohtchat-e2e"
+# Starting a node, and a whisper crossing the ring, get longer than the default deadline.
+NETWORK_DEADLINE = 90.0
 
 
 def tmux(*args: str) -> str:
@@ -29,13 +34,18 @@ def screen(session: str) -> str:
 
 
 async def wait_screen(session: str, text: str, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
+    """What ``session`` shows, once it shows ``text``."""
+    shown = ""
+
+    def check() -> str:
+        nonlocal shown
         shown = screen(session)
-        if text in shown:
-            return shown
-        assert time.monotonic() < deadline, f"{text!r} never appeared on {session}:\n{shown}"
-        await asyncio.sleep(0.3)
+        return shown if text in shown else ""
+
+    try:
+        return await eventually(check, f"{text!r} on {session}", timeout, step=0.3)
+    except AssertionError as err:
+        raise AssertionError(f"{err}\n{shown}") from None
 
 
 async def test_whisper_typed_in_one_terminal_shows_in_the_other(tmp_path: Path) -> None:
@@ -43,10 +53,10 @@ async def test_whisper_typed_in_one_terminal_shows_in_the_other(tmp_path: Path) 
     a = Node(tmp_path, 0, ports[0], None)
     nodes = [a]
     try:
-        await until(lambda: _ready(a), "node a")
+        await eventually(lambda: _ready(a), "node a", NETWORK_DEADLINE, step=0.3)
         b = Node(tmp_path, 1, ports[1], a.addr)
         nodes.append(b)
-        await until(lambda: _ready(b), "node b")
+        await eventually(lambda: _ready(b), "node b", NETWORK_DEADLINE, step=0.3)
         b_id = (await cmd(b, "/status"))["data"]["account_id"]
         for name, node in (("a", a), ("b", b)):
             argv = f"{sys.executable} -m ohtchat.cli --attach --data-dir {node.dir}"
@@ -55,17 +65,18 @@ async def test_whisper_typed_in_one_terminal_shows_in_the_other(tmp_path: Path) 
         await wait_screen("b", ".onion")
         tmux("send-keys", "-t", "a", f"/whisper {b_id} hello from a real terminal", "Enter")
         # B's client lists the new conversation; open it with Alt-1 and read the log.
-        await wait_screen("b", "node0")
+        await wait_screen("b", "node0", NETWORK_DEADLINE)
         tmux("send-keys", "-t", "b", "M-1")
         shown = await wait_screen("b", "hello from a real terminal")
         assert "node0" in shown
         # The conversation is open (the text is in its log, not only in a notification).
-        deadline = time.monotonic() + 15
-        while "No conversation open" in screen("b"):
-            assert time.monotonic() < deadline, screen("b")
-            await asyncio.sleep(0.3)
+        await eventually(
+            lambda: "No conversation open" not in screen("b"),
+            "the conversation open on b",
+            step=0.3,
+        )
         # A's client shows the delivery receipt.
-        await wait_screen("a", "delivered")
+        await wait_screen("a", "delivered", NETWORK_DEADLINE)
     finally:
         tmux("kill-server")
         for n in nodes:

@@ -12,10 +12,15 @@ import signal
 import pytest
 
 from ohtchat.chat.node import ChatNode, NodeOptions
+from ohtchat.chat.service import ChatError
 from ohtchat.chord.config import ChordConfig
+from ohtchat.chord.errors import ChordError
+from ohtchat.chord.service import LookupInfo
 from ohtchat.dht.config import DhtConfig
+from ohtchat.dht.errors import DhtError
 from ohtchat.sim.invariants import MemberView, check_invariants, ideal_ring, true_successor
 from tests.tcpring import views as ring_views
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
 
@@ -50,12 +55,52 @@ def views(nodes: list[ChatNode]) -> dict[int, MemberView]:
     return ring_views(n.chord for n in nodes)
 
 
-async def until(pred, timeout: float, step: float = 0.5) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not pred():
-        assert loop.time() < end, "condition not reached in time"
-        await asyncio.sleep(step)
+def settled(nodes: list[ChatNode]) -> bool:
+    """Every member's view of the ring is ideal and Zave's invariants hold."""
+    return check_invariants(views(nodes)) == [] and ideal_ring(views(nodes))
+
+
+def published(node: ChatNode) -> bool:
+    """The node's onion service descriptor reached the HSDirs (after a (re)start of tor)."""
+    return bool(node.tor.running and node.listener.published)  # type: ignore[union-attr]
+
+
+async def reachable(src: ChatNode, dst: ChatNode) -> bool:
+    """``src`` opens a session to ``dst``'s onion service and ``dst`` answers a ping.
+
+    Views of the ring are local, so they can look ideal while a node is away (nobody has
+    noticed yet): a restarted node is back once others can actually reach it.
+    """
+    try:
+        info = await src.ring.ping(dst.identity.onion)
+    except ChordError as exc:
+        raise AssertionError(
+            f"{dst.options.name} unreachable from {src.options.name}: {exc}"
+        ) from exc
+    return info.peer.id == dst.chord.me.id
+
+
+async def owner(node: ChatNode, key: int) -> int:
+    """The owner of ``key`` as ``node`` looks it up; a lookup that cannot get through yet
+    (circuits being rebuilt) is retried, a wrong answer is returned as is."""
+
+    async def attempt() -> LookupInfo:
+        try:
+            return await node.ring.lookup(key)
+        except ChordError as exc:
+            raise AssertionError(f"lookup from {node.options.name} failed: {exc}") from exc
+
+    return (await eventually(attempt, "a lookup that gets through", timeout=120)).owner.id
+
+
+async def presence_names(src: ChatNode, dst: ChatNode, onion: str) -> bool:
+    """``dst``'s presence record on the DHT, as ``src`` reads it, names ``onion``."""
+    try:
+        found = (await src.chat.lookup(dst.account.account_id, fresh=True)).onion
+    except (ChatError, DhtError, ChordError) as exc:
+        raise AssertionError(f"no presence of {dst.options.name} yet: {exc}") from exc
+    assert found == onion, f"{dst.options.name}'s presence still names {found}"
+    return True
 
 
 async def test_ring_over_onion_services(testnet):
@@ -71,7 +116,7 @@ async def test_ring_over_onion_services(testnet):
         )
         nodes += rest
         await asyncio.gather(*(n.ready(180) for n in rest))
-        await until(lambda: check_invariants(views(nodes)) == [] and ideal_ring(views(nodes)), 90)
+        await eventually(lambda: settled(nodes), "the ring of 5 converges", timeout=90)
         for n in nodes:
             await n.chord.fix_all_fingers()
 
@@ -81,7 +126,7 @@ async def test_ring_over_onion_services(testnet):
         keys = [rng.getrandbits(256) for _ in range(4)]
         for n in nodes:
             for key in keys:
-                assert (await n.ring.lookup(key)).owner.id == true_successor(ids, key)
+                assert await owner(n, key) == true_successor(ids, key)
 
         # Presence on the true owners, then whispers both ways.
         for n in nodes:
@@ -113,10 +158,19 @@ async def test_ring_over_onion_services(testnet):
                 if ev.kind == "message" and ev.data["conversation"] == "ringcast":
                     got[i].append(ev.data["text"])
 
+        before = [n.bus.subscribers for n in nodes]
         tasks = [asyncio.get_running_loop().create_task(watch(i, n)) for i, n in enumerate(nodes)]
-        await asyncio.sleep(0.2)
+        await eventually(
+            lambda: all(n.bus.subscribers > b for n, b in zip(nodes, before, strict=True)),
+            "every watcher subscribed to its node's events",
+        )
         assert (await nodes[0].execute("/ringcast hello over tor")).ok
-        await until(lambda: all(got[i] == ["hello over tor"] for i in range(1, 5)), 60)
+        await eventually(
+            lambda: all(got[i] == ["hello over tor"] for i in range(1, 5)),
+            "the ringcast reaches the 4 others",
+            timeout=60,
+        )
+        # The scenario: leave time for a duplicate delivery to show up, then check none did.
         await asyncio.sleep(2)
         assert all(got[i] == ["hello over tor"] for i in range(1, 5))
         for t in tasks:
@@ -125,11 +179,13 @@ async def test_ring_over_onion_services(testnet):
         # kill -9 one node's tor: it notices, restarts tor, republishes; the ring heals.
         victim = nodes[2]
         os.kill(victim.tor.pid, signal.SIGKILL)
-        await until(lambda: victim.monitor.restarts >= 1, 60)
-        await until(lambda: check_invariants(views(nodes)) == [] and ideal_ring(views(nodes)), 120)
+        await eventually(lambda: victim.monitor.restarts >= 1, "the monitor restarts tor", 60)
+        await eventually(lambda: published(victim), "the victim's onion republished", 120)
+        await eventually(lambda: reachable(nodes[0], victim), "the victim reachable again", 120)
+        await eventually(lambda: settled(nodes), "the ring heals", timeout=120)
         key = rng.getrandbits(256)
-        assert (await victim.ring.lookup(key)).owner.id == true_successor(ids, key)
-        assert (await nodes[0].ring.lookup(victim.chord.me.id)).owner.id == victim.chord.me.id
+        assert await owner(victim, key) == true_successor(ids, key)
+        assert await owner(nodes[0], victim.chord.me.id) == victim.chord.me.id
 
         # The TOR console commands.
         st = await nodes[4].execute("/tor status")
@@ -138,10 +194,14 @@ async def test_ring_over_onion_services(testnet):
         # /tor stop is deliberate (the monitor stays away); /tor start rejoins.
         pausing = nodes[3]
         assert (await pausing.execute("/tor stop")).ok
-        await asyncio.sleep(2 * 1.0 + 0.5)  # longer than the monitor's interval
+        # The scenario: stay stopped longer than the monitor's interval, so that a monitor
+        # still watching would have restarted tor by now; then check that it did not.
+        await asyncio.sleep(2 * 1.0 + 0.5)
         assert not pausing.tor.running
         assert (await pausing.execute("/tor start")).ok
-        await until(lambda: check_invariants(views(nodes)) == [] and ideal_ring(views(nodes)), 120)
+        await eventually(lambda: published(pausing), "the paused onion republished", 120)
+        await eventually(lambda: reachable(nodes[0], pausing), "the paused node reachable", 120)
+        await eventually(lambda: settled(nodes), "the ring heals after /tor start", timeout=120)
         back = await nodes[0].execute(f"/whisper {pausing.account.account_id} welcome back")
         assert back.data["state"] == "delivered", back.text
         # /newonions: a new onion service and ring id; whispers still arrive.
@@ -150,6 +210,13 @@ async def test_ring_over_onion_services(testnet):
         rot = await mover.execute("/newonions")
         assert rot.ok and rot.data["onion"] != old, rot.text
         await mover.ready(120)
+        # Its new presence record and onion service are published in the background.
+        await eventually(
+            lambda: presence_names(nodes[1], mover, mover.identity.onion),
+            "the mover's presence names its new onion",
+            timeout=120,
+        )
+        await eventually(lambda: reachable(nodes[1], mover), "the mover reachable", 120)
         after = await nodes[1].execute(f"/whisper {mover.account.account_id} found you")
         assert after.data["state"] == "delivered", after.text
     finally:

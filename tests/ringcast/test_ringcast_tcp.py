@@ -3,13 +3,12 @@ each of the 7 others delivers it exactly once, and exactly 7 delivery messages c
 
 from __future__ import annotations
 
-import asyncio
-
 from ohtchat.ringcast.message import Broadcast
 from ohtchat.ringcast.node import Ringcast
 from ohtchat.ringcast.session import serve_ringcast
 from ohtchat.sim.invariants import ideal_ring
 from tests.tcpring import TcpRingNode, form_ring, views
+from tests.waiting import eventually
 
 
 async def start_rc_node() -> tuple[TcpRingNode, Ringcast, list[Broadcast]]:
@@ -33,9 +32,10 @@ async def test_eight_tcp_nodes_ringcast_reaches_all_others_once() -> None:
 
         origin = nodes[3]
         res = await rcs[3].broadcast({"text": "hello, ring"})
-        async with asyncio.timeout(30):
-            while any(rc.busy for rc in rcs) or sum(len(i) for i in inboxes) < 8:
-                await asyncio.sleep(0.05)
+        await eventually(
+            lambda: not any(rc.busy for rc in rcs) and sum(len(i) for i in inboxes) >= 8,
+            "every node delivered and every relay finished",
+        )
         for inbox in inboxes:
             assert [b.msg_id for b in inbox] == [res.msg_id]
             got = inbox[0]

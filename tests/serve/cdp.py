@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.waiting import DEADLINE, eventually
+
 
 def find_chromium() -> str | None:
     """Debian's chromium (or another Chrome) on PATH."""
@@ -58,16 +60,15 @@ class Page:
         result = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
         return result.get("result", {}).get("value")
 
-    async def wait_for(self, expression: str, timeout: float = 30) -> Any:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            with contextlib.suppress(RuntimeError):
-                value = await self.evaluate(expression)
-                if value:
-                    return value
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(expression)
-            await asyncio.sleep(0.1)
+    async def wait_for(self, expression: str, timeout: float = DEADLINE) -> Any:
+        """Evaluate ``expression`` until it is truthy (an evaluation error counts as not yet)."""
+
+        async def check() -> Any:
+            with contextlib.suppress(RuntimeError):  # e.g. the page is navigating
+                return await self.evaluate(expression)
+            return None
+
+        return await eventually(check, expression, timeout, 0.1)
 
     def document_statuses(self) -> list[int]:
         return [

@@ -7,13 +7,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ohtchat.serve.control import socket_is_live
+from tests.waiting import eventually_sync
 
 
 def free_port() -> int:
@@ -49,12 +49,19 @@ def memory_node(base: Path, name: str, channel: str) -> Iterator[Path]:
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env
         )
     try:
-        deadline = time.monotonic() + 60
-        while not socket_is_live(data / "control.sock"):
-            assert proc.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        assert cmd_json(data, f"/channel {channel}")["ok"]
+
+        def member() -> bool:
+            if proc.poll() is not None:  # fail at once, not at the deadline
+                raise RuntimeError(f"{name} exited: {log_path.read_text()}")
+            if not socket_is_live(data / "control.sock"):
+                return False
+            status = cmd_json(data, "/status")
+            return bool(status["ok"] and status["data"]["member"])
+
+        # The control socket opens before the join: a channel is published once it is a member.
+        eventually_sync(member, f"{name} serving and a ring member", timeout=60)
+        created = cmd_json(data, f"/channel {channel}")
+        assert created["ok"], created
         yield data
     finally:
         proc.terminate()

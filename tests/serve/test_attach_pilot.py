@@ -13,6 +13,7 @@ import pytest
 
 from ohtchat.serve.client import RemoteBackend
 from tests.serve.served import cmd_json, free_port, memory_node
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -33,18 +34,16 @@ async def test_attach_shows_the_served_nodes_conversations(served: Path) -> None
         def labels() -> list[str]:
             return [str(sidebar.get_option_at_index(i).prompt) for i in range(sidebar.option_count)]
 
-        for _ in range(100):
-            if any("night owls" in label for label in labels()):
-                break
-            await pilot.pause(0.1)
-        assert any("night owls" in label for label in labels()), labels()
+        async def listed(name: str) -> list[str]:
+            await pilot.pause()
+            shown = labels()
+            assert any(name in label for label in shown), shown
+            return shown
+
+        await eventually(lambda: listed("night owls"), "the served channel in the sidebar")
         # A command typed in the attached client runs on the served node.
         await pilot.press(*"/channel early birds", "enter")
-        for _ in range(100):
-            if any("early birds" in label for label in labels()):
-                break
-            await pilot.pause(0.1)
-        assert any("early birds" in label for label in labels()), labels()
+        await eventually(lambda: listed("early birds"), "the new channel in the sidebar")
     await backend.close()
     channels = await asyncio.to_thread(cmd_json, served, "/channels")
     names = {c["name"] for c in channels["data"]["channels"]}  # type: ignore[index,union-attr]

@@ -11,6 +11,7 @@ from ohtchat.chat.api import Event
 from ohtchat.serve.client import RemoteBackend
 from ohtchat.serve.console import PROMPT, format_event, run_console
 from ohtchat.serve.control import ControlServer
+from tests.waiting import DEADLINE, eventually
 
 
 class _SlowInput(io.StringIO):
@@ -25,7 +26,7 @@ class _SlowInput(io.StringIO):
         if not self.lines:
             return ""
         gate = self.gates[len(self.gates) - len(self.lines)]
-        gate.wait(10)
+        gate.wait(DEADLINE)
         return self.lines.pop(0)
 
 
@@ -64,15 +65,13 @@ async def test_events_are_printed(backend: Any) -> None:
     stdin = _SlowInput(["/status\n"])
     out = io.StringIO()
     task = asyncio.create_task(run_console(backend, stdin, out))
-    while backend.bus.subscribers < 1:
-        await asyncio.sleep(0.01)
+    await eventually(lambda: backend.bus.subscribers >= 1, "the console subscribed")
     backend.bus.publish(
         "message", conversation="alice", sender="ab" * 32, sender_name="Alice", text="psst"
     )
-    while "psst" not in out.getvalue():
-        await asyncio.sleep(0.01)
+    await eventually(lambda: "psst" in out.getvalue(), "the event printed")
     stdin.gates[0].set()
-    assert await asyncio.wait_for(task, 10) == 0
+    assert await asyncio.wait_for(task, DEADLINE) == 0
     assert "[alice] Alice: psst" in out.getvalue()
 
 

@@ -14,6 +14,7 @@ import pytest
 from ohtchat.serve.client import NodeUnreachable, RemoteBackend
 from ohtchat.serve.control import ControlServer, ControlSocketInUse
 from ohtchat.serve.protocol import MAX_LINE
+from tests.waiting import DEADLINE, eventually
 
 
 async def _raw(path: Path) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -25,7 +26,7 @@ async def _ask(
 ) -> dict[str, Any]:
     writer.write(line)
     await writer.drain()
-    reply = json.loads(await asyncio.wait_for(reader.readline(), 10))
+    reply = json.loads(await asyncio.wait_for(reader.readline(), DEADLINE))
     assert isinstance(reply, dict)
     return reply
 
@@ -123,21 +124,16 @@ async def test_events_stream_to_every_subscriber(backend: Any, short_tmp: Path) 
         remotes = [await RemoteBackend(sock).connect() for _ in range(3)]
         streams = [r.events() for r in remotes]
         firsts = [asyncio.ensure_future(anext(s)) for s in streams]
-        while backend.bus.subscribers < 3:  # every connection has subscribed
-            await asyncio.sleep(0.01)
+        await eventually(lambda: backend.bus.subscribers == 3, "every connection subscribed")
         result = await remotes[0].execute("/whisper carol see you")
         assert result.ok
         for first in firsts:
-            event = await asyncio.wait_for(first, 10)
+            event = await asyncio.wait_for(first, DEADLINE)
             assert event.kind == "message"
             assert event.data["conversation"] == "carol" and event.data["text"] == "see you"
         for remote in remotes:
             await remote.close()
-        for _ in range(100):
-            if backend.bus.subscribers == 0:
-                break
-            await asyncio.sleep(0.01)
-        assert backend.bus.subscribers == 0
+        await eventually(lambda: backend.bus.subscribers == 0, "every subscription ended")
 
 
 async def test_raw_subscribe_and_unsubscribe(backend: Any, short_tmp: Path) -> None:
@@ -147,7 +143,7 @@ async def test_raw_subscribe_and_unsubscribe(backend: Any, short_tmp: Path) -> N
         reply = await _ask(r, w, b'{"id": 1, "subscribe": true}\n')
         assert reply == {"id": 1, "ok": True, "text": "", "data": {"subscribed": True}}
         backend.bus.publish("presence", account_id="aa", name="al", presence="online")
-        event = json.loads(await asyncio.wait_for(r.readline(), 10))
+        event = json.loads(await asyncio.wait_for(r.readline(), DEADLINE))
         assert event["event"] == "presence" and event["data"]["name"] == "al"
         assert isinstance(event["at"], float)
         reply = await _ask(r, w, b'{"id": 2, "subscribe": false}\n')
@@ -214,13 +210,12 @@ async def test_unreachable_and_lost_node(backend: Any, short_tmp: Path) -> None:
     remote = await RemoteBackend(sock).connect()
     stream = remote.events()
     first = asyncio.ensure_future(anext(stream))
-    while backend.bus.subscribers < 1:
-        await asyncio.sleep(0.01)
+    await eventually(lambda: backend.bus.subscribers == 1, "the connection subscribed")
     await server.stop()
-    event = await asyncio.wait_for(first, 10)
+    event = await asyncio.wait_for(first, DEADLINE)
     assert event.kind == "log" and "lost" in event.data["text"]
     with pytest.raises(StopAsyncIteration):
-        await asyncio.wait_for(anext(stream), 10)
+        await asyncio.wait_for(anext(stream), DEADLINE)
     result = await remote.execute("/status")
     assert not result.ok and result.data["error"] == "disconnected"
     assert await remote.complete("/st", 3) == []
@@ -234,7 +229,7 @@ async def test_many_clients(backend: Any, short_tmp: Path) -> None:
         results = await asyncio.gather(*(r.execute("/status") for r in remotes))
         assert all(r.ok for r in results) and server.clients == 4
         r, _w = await _raw(sock)
-        reply = json.loads(await asyncio.wait_for(r.readline(), 10))
+        reply = json.loads(await asyncio.wait_for(r.readline(), DEADLINE))
         assert reply["data"]["error"] == "busy"
         for remote in remotes:
             await remote.close()

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from ohtchat.serve.control import socket_is_live
+from tests.waiting import DEADLINE, eventually_sync
 
 HARNESS = Path(__file__).with_name("harness.py")
 PASS = "pw from env"
@@ -45,23 +46,27 @@ class Served:
         return self.log.read_text(errors="replace")
 
     def wait_ready(self, sock: Path | None = None) -> None:
-        sock = sock or self.data_dir / "control.sock"
-        deadline = time.monotonic() + 30
-        while not socket_is_live(sock):
-            assert self.proc.poll() is None, f"daemon exited: {self.stderr}"
-            assert time.monotonic() < deadline, f"daemon not ready: {self.stderr}"
-            time.sleep(0.05)
+        path = sock or self.data_dir / "control.sock"
+
+        def live() -> bool:
+            if self.proc.poll() is not None:  # fail at once, not at the deadline
+                raise RuntimeError(f"daemon exited: {self.stderr}")
+            return socket_is_live(path)
+
+        eventually_sync(live, "the daemon's control socket")
 
     def wait_log(self, text: str) -> None:
-        deadline = time.monotonic() + 30
-        while text not in self.stderr:
-            assert time.monotonic() < deadline, f"{text!r} never logged: {self.stderr}"
-            time.sleep(0.05)
+        def logged() -> bool:
+            log = self.stderr
+            assert text in log, f"{text!r} not logged yet: {log}"
+            return True
+
+        eventually_sync(logged, f"{text!r} logged")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        return self.proc.wait(30)
+        return self.proc.wait(DEADLINE)
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -133,12 +138,12 @@ def test_second_serve_on_the_same_data_dir_is_refused(
     # Same socket: refused before touching the store.
     second = Served(data, "--store")
     served.append(second)
-    assert second.proc.wait(30) == 1
+    assert second.proc.wait(DEADLINE) == 1
     assert "already serves" in second.stderr
     # Another socket, same data dir: the store's lock refuses, and says what to do.
     third = Served(data, "--store", "--control-socket", str(short_tmp / "other.sock"))
     served.append(third)
-    assert third.proc.wait(30) == 1
+    assert third.proc.wait(DEADLINE) == 1
     assert f"in use by another ohtchat process (pid {first.proc.pid})" in third.stderr
     assert "ohtchat cmd --data-dir" in third.stderr
     # The first node is unharmed.
@@ -178,7 +183,7 @@ def test_passphrase_sources(short_tmp: Path, served: list[Served], source: str) 
     node = Served(data, "--store", *extra, env=env)
     served.append(node)
     if source == "none":
-        assert node.proc.wait(30) == 2
+        assert node.proc.wait(DEADLINE) == 2
         assert "no passphrase" in node.stderr and "OHTCHAT_PASSPHRASE" in node.stderr
         return
     node.wait_ready()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from ohtchat.commands import Dispatcher
 from ohtchat.serve.control import ControlServer, socket_is_live
 from ohtchat.serve.webui import COOKIE, WebUI, register_webui
 from tests.serve.served import cmd_json, memory_node
+from tests.waiting import eventually
 
 
 async def test_token_gate(backend: Any, short_tmp: Path) -> None:
@@ -111,7 +111,7 @@ async def test_webui_in_headless_chromium(served_node: Path, tmp_path: Path) -> 
         # Without the token: refused (403), only the token form is shown.
         await page.send("Page.navigate", url=base + "/")
         await page.wait_for("document.getElementById('login') !== null")
-        assert page.document_statuses() == [403]
+        assert await eventually(page.document_statuses, "the document's status") == [403]
         assert await page.evaluate("document.getElementById('terminal') === null")
         # Enter the token: the Textual UI of the served node appears.
         await page.evaluate(
@@ -120,11 +120,10 @@ async def test_webui_in_headless_chromium(served_node: Path, tmp_path: Path) -> 
         )
         await page.wait_for("document.getElementById('terminal') !== null")
         await page.wait_for("document.body.classList.contains('-first-byte')")
-        deadline = time.monotonic() + 30
-        while "book club" not in page.websocket_text():  # the sidebar lists the channel
-            assert time.monotonic() < deadline, "the main screen never showed the channel"
-            await asyncio.sleep(0.2)
-        assert "Type a message" in page.websocket_text()
+        # The main screen arrives over the websocket: the sidebar lists the channel, and the
+        # input's placeholder shows.
+        for text in ("book club", "Type a message"):
+            await eventually(lambda text=text: text in page.websocket_text(), f"{text!r} shown")
         await page.screenshot(tmp_path / "webui.png")
         # Nothing was loaded from outside this machine.
         urls = page.requested_urls()

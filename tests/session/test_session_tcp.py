@@ -61,7 +61,7 @@ async def _accept_quietly(stream, me):
 
 async def test_silent_peer_times_out(alice):
     async def silent(stream):
-        await asyncio.sleep(10)
+        await asyncio.sleep(10)  # the scenario: a peer that never answers the handshake
 
     listener = await TcpTransport().listen(silent, "127.0.0.1:0")
     try:
@@ -88,11 +88,11 @@ async def test_oversized_handshake_frame_is_refused(bob):
     try:
         stream = await TcpTransport().connect(listener.address)
         await stream.write((10**6).to_bytes(4, "big"))  # announce a 1 MB handshake frame
-        exc = await asyncio.wait_for(got, 5)
+        exc = await asyncio.wait_for(got, 30)
         assert (
             "FrameTooLarge" in type(exc).__name__ or "exceeds" in str(exc) or "maximum" in str(exc)
         )
-        assert await stream.read(1) == b""  # and the connection is closed
+        assert await asyncio.wait_for(stream.read(1), 30) == b""  # and the connection is closed
     finally:
         await listener.close()
 
@@ -116,9 +116,9 @@ async def test_replayed_and_reordered_frames_end_the_session(alice, bob):
         payload0 = session._cipher.seal(b"zero")
         payload1 = session._cipher.seal(b"one")
         await write_frame(stream, payload0)
-        assert await results.get() == b"zero"
+        assert await asyncio.wait_for(results.get(), 30) == b"zero"
         await write_frame(stream, payload0)  # replay
-        err = await results.get()
+        err = await asyncio.wait_for(results.get(), 30)
         assert type(err).__name__ == "ReplayedFrame"
         del payload1
     finally:
@@ -133,7 +133,7 @@ async def test_rpc_both_directions_through_the_pool(alice, bob):
             if method == "fail":
                 raise RpcError("nope", "asked to fail")
             if method == "slow":
-                await asyncio.sleep(5)
+                await asyncio.sleep(5)  # the scenario: slower than the caller's timeout
             return {}
 
         return handle

@@ -10,6 +10,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,19 +20,50 @@ CHILD = Path(__file__).with_name("crash_child.py")
 PASS = "crash test passphrase"
 
 
-def crash_round(data_dir: Path, prefix: str, delay: float, compact_every: int) -> list[str]:
-    """Start the child, SIGKILL it after ``delay`` s; return the ids it reported stored."""
+def crash_round(
+    data_dir: Path, prefix: str, delay: float, compact_every: int, from_start: bool = False
+) -> list[str]:
+    """Start the child, SIGKILL it ``delay`` s later; return the ids it reported stored.
+
+    The delay counts from the child's first stored message, so every such round kills it
+    amid appends and compactions however slowly a loaded machine starts Python; with
+    ``from_start`` it counts from the spawn instead (the kill may land in start-up, in
+    opening the store or in replaying its journal).
+    """
     proc = subprocess.Popen(
         [sys.executable, str(CHILD), str(data_dir), PASS, prefix, str(compact_every)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
-    out, err = proc.communicate(timeout=60)
+    assert proc.stdout is not None and proc.stderr is not None
+    lines: list[bytes] = []
+    stored = threading.Event()  # "ready" and a first id came (or the child ended)
+    stdout = proc.stdout
+
+    def read() -> None:
+        for line in stdout:
+            lines.append(line)
+            if len(lines) >= 2:
+                stored.set()
+        stored.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        # (A bounded event wait, not tests/waiting.py: bench/store_crash.py loads this module
+        # outside pytest, where the tests package is not importable.)
+        if not from_start:
+            assert stored.wait(60), "the child stored no message within 60 s"
+        time.sleep(delay)  # the scenario: a kill at a random moment, not a wait for a result
+    finally:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(60)
+    reader.join(60)
+    err = proc.stderr.read()
     assert proc.returncode == -signal.SIGKILL, f"child ended on its own: {err.decode()[-2000:]}"
-    lines = out.decode().split("\n")[:-1]  # the last piece may be a torn line
-    return [line for line in lines if line != "ready"]
+    # Only whole lines: the last one may be torn by the kill.
+    complete = [line.decode().removesuffix("\n") for line in lines if line.endswith(b"\n")]
+    return [line for line in complete if line != "ready"]
 
 
 def check_store(data_dir: Path, reported: list[str], rng: random.Random) -> int:
@@ -57,8 +89,15 @@ def run_crash_rounds(base: Path, rounds: int, seed: int, max_delay: float = 0.6)
     data_dir = base / "data"
     verified: list[str] = []
     for r in range(rounds):
-        # Small compaction intervals so kills also land inside compactions.
-        reported = crash_round(data_dir, f"r{r}", rng.uniform(0.05, max_delay), rng.choice([7, 50]))
+        # Small compaction intervals so kills also land inside compactions; one round in four
+        # kills at a moment counted from the spawn (inside start-up, open or journal replay).
+        reported = crash_round(
+            data_dir,
+            f"r{r}",
+            rng.uniform(0.05, max_delay),
+            rng.choice([7, 50]),
+            from_start=r % 4 == 1,
+        )
         verified += reported
         if not data_dir.exists():
             continue  # killed before the store was even created

@@ -19,6 +19,7 @@ from ohtchat.tor.process import TorProcess
 from ohtchat.tor.testnet import Testnet
 from ohtchat.transport.base import ByteStream, ConnectFailed
 from ohtchat.transport.onion import OnionTransport
+from tests.waiting import eventually, eventually_sync
 
 pytestmark = [pytest.mark.tor, pytest.mark.filterwarnings("ignore:setDaemon:DeprecationWarning")]
 
@@ -58,7 +59,13 @@ def test_testnet_records_what_clients_need(testnet: Testnet):
     info = json.loads((testnet.dir / "testnet.json").read_text())
     assert ["TestingTorNetwork", "1"] in info["client_options"]
     assert ["DirAuthority", testnet.dir_authority] in info["client_options"]
-    status = testnet.status()
+
+    # status() fetches the consensus over HTTP with a short timeout: a slow answer reads as 0.
+    def full_consensus() -> dict[str, object] | None:
+        status = testnet.status()
+        return status if status["relays_in_consensus"] == 5 else None
+
+    status = eventually_sync(full_consensus, "a consensus listing all 5 relays", timeout=60)
     assert status["relays_in_consensus"] == len(testnet.nodes) == 5
     assert all(pid is not None for pid in status["processes"].values())
     loaded = Testnet.load(testnet.dir)
@@ -75,7 +82,7 @@ async def test_onion_round_trip_between_two_client_tors(client_tor: ClientTor):
     key = NodeKey()
     listener = await OnionTransport(host, key).listen(echo)
     assert listener.address == key.onion  # known at once, before publication
-    await listener.wait_published(timeout=30, attempts=2)
+    await listener.wait_published(timeout=60, attempts=2)
     assert listener.published
     transport = OnionTransport(client)
     stream = await transport.connect(key.onion)
@@ -98,7 +105,7 @@ async def test_connecting_to_an_absent_onion_fails_clearly(client_tor: ClientTor
     tor = await client_tor("c")
     transport = OnionTransport(tor, attempts=1)
     with pytest.raises(ConnectFailed, match="descriptor not found"):
-        await transport.connect(NodeKey().onion, timeout=30)
+        await transport.connect(NodeKey().onion, timeout=90)
     with pytest.raises(ConnectFailed, match="invalid onion address"):
         await transport.connect("example.com")
 
@@ -107,7 +114,7 @@ async def test_monitor_restarts_a_killed_tor_and_republishes(client_tor: ClientT
     host, client = await asyncio.gather(client_tor("h"), client_tor("k"))
     key = NodeKey()
     listener = await OnionTransport(host, key).listen(echo)
-    await listener.wait_published(timeout=30, attempts=2)
+    await listener.wait_published(timeout=60, attempts=2)
     restarted = asyncio.Event()
 
     async def on_restart() -> None:
@@ -121,8 +128,17 @@ async def test_monitor_restarts_a_killed_tor_and_republishes(client_tor: ClientT
         os.kill(old_pid, signal.SIGKILL)
         await asyncio.wait_for(restarted.wait(), 90)
         assert monitor.restarts == 1 and host.pid not in (None, old_pid)
-        await listener.wait_published(timeout=30, attempts=2)
-        stream = await OnionTransport(client).connect(key.onion)
+        await listener.wait_published(timeout=60, attempts=2)
+
+        # The client may still hold the descriptor of before the restart (dead introduction
+        # points) until it fetches the new one: reachable again is reached asynchronously.
+        async def reconnect() -> ByteStream:
+            try:
+                return await OnionTransport(client).connect(key.onion)
+            except ConnectFailed as exc:
+                raise AssertionError(f"not reachable yet: {exc}") from exc
+
+        stream = await eventually(reconnect, "the republished service is reachable", timeout=120)
         assert await round_trip(stream, b"after restart") == b"after restart"
         await stream.close()
     finally:

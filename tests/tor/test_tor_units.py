@@ -249,7 +249,7 @@ async def test_monitor_restarts_with_backoff_and_calls_back():
     monitor.start()
     tor.running = False
     tor.died.set()
-    await asyncio.wait_for(called.wait(), 5)
+    await asyncio.wait_for(called.wait(), 30)
     await monitor.stop()
     assert tor.restart_calls == 3 and monitor.restarts == 1
     assert [s for s in sleeps if s != 3600] == [1.0, 2.0]

@@ -11,7 +11,7 @@ from textual.widgets import ProgressBar
 
 from .conftest import SIZE, make_app
 from .fakes import FakeBackend
-from .pilots import settle, static_text
+from .pilots import settle, static_text, until
 
 
 async def test_tor_bootstrap_progress_bar(nodes: tuple[FakeBackend, FakeBackend]) -> None:
@@ -22,13 +22,13 @@ async def test_tor_bootstrap_progress_bar(nodes: tuple[FakeBackend, FakeBackend]
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         bar = app.main.query_one(ProgressBar)
+        await until(pilot, lambda: static_text(app, "#status-tor") == "Tor ready", "the status")
         assert not bar.display
-        assert static_text(app, "#status-tor") == "Tor ready"
+        # An event published before the client subscribed would never reach it.
+        await until(pilot, lambda: alice.bus.subscribers == 1, "the client follows the events")
         alice.bus.publish("tor", state="bootstrapping", progress=40, summary="Loading")
-        await settle(pilot)
-        assert bar.display and bar.progress == 40
+        await until(pilot, lambda: bar.display and bar.progress == 40, "the progress bar")
         assert static_text(app, "#status-tor") == "Tor starting"
         alice.bus.publish("tor", state="running", progress=100, summary="Done")
-        await settle(pilot)
-        assert not bar.display
+        await until(pilot, lambda: not bar.display, "the progress bar hidden")
         assert static_text(app, "#status-tor") == "Tor ready"

@@ -9,6 +9,8 @@ from textual.app import App, ComposeResult
 from ohtchat.tui.log import MessageLog
 from ohtchat.tui.text import TimeFormatter
 
+from .pilots import until
+
 
 def messages(n: int, text: str = "message number {i}") -> list[dict[str, object]]:
     return [
@@ -34,9 +36,9 @@ async def test_hundred_thousand_messages_render_only_the_visible_ones() -> None:
     async with app.run_test(size=(60, 20)) as pilot:
         log = app.query_one(MessageLog)
         log.set_messages(messages(100_000))
-        await pilot.pause()
         assert log.line_count == 100_000
-        assert log.scroll_y == log.max_scroll_y > 0  # at the newest
+        # At the newest: the scroll to the end waits for the next layout.
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y > 0, "at the end")
         assert len(log._strips) <= 40  # the first frame and the screenful at the end
         assert (
             "message number 99999" in log.render_line(log.scrollable_content_region.height - 1).text
@@ -55,10 +57,14 @@ async def test_long_messages_wrap_and_states_update() -> None:
     async with app.run_test(size=(40, 10)) as pilot:
         log = app.query_one(MessageLog)
         log.set_messages(messages(3, "x" * 70 + "{i}"))
-        await pilot.pause()
-        width = log.scrollable_content_region.width
-        per = -(-(log.times.width + 1 + len("bob: ") + 71 + 2) // width)
-        assert log.line_count == 3 * per > 3
+
+        def lines_per_message() -> int:
+            width = log.scrollable_content_region.width
+            return -(-(log.times.width + 1 + len("bob: ") + 71 + 2) // width)
+
+        # Wrapped at the laid-out width (a pending resize re-wraps).
+        await until(pilot, lambda: log.line_count == 3 * lines_per_message(), "wrapped")
+        assert log.line_count > 3
         text = "".join(log.render_line(y).text for y in range(log.line_count))
         assert text.count("x") == 3 * 70
         assert log.update_state("m2", "failed")
@@ -72,13 +78,12 @@ async def test_long_messages_wrap_and_states_update() -> None:
                 "state": "sending",
             }
         )
-        await pilot.pause()
-        assert log.entries[-1].text == "new" and log.scroll_y == log.max_scroll_y
+        assert log.entries[-1].text == "new"
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y, "following the end")
         log.append({"msg_id": "m9", "state": "delivered", "outgoing": True})
         assert len(log.entries) == 4 and log.entries[-1].state == "delivered"
         assert log.scroll_to_message("m0")
-        await pilot.pause()
-        assert log.scroll_y == 0
+        await until(pilot, lambda: log.scroll_y == 0, "scrolled to m0")
 
 
 async def test_control_characters_never_reach_the_terminal() -> None:

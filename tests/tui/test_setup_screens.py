@@ -7,6 +7,8 @@ from textual.widgets import Button, Input, Static
 from ohtchat.tui.app import SetupApp
 from ohtchat.tui.screens.setup import FirstRunResult, UnlockResult
 
+from .pilots import until
+
 
 async def fill(pilot, selector: str, value: str) -> None:
     field = pilot.app.screen.query_one(selector, Input)
@@ -19,22 +21,21 @@ async def test_first_run_validates_then_returns_the_values() -> None:
         await pilot.pause()
         error = app.screen.query_one("#setup-error", Static)
         await pilot.click("#setup-ok")
-        await pilot.pause()
-        assert "display name" in str(error.render())
+        await until(pilot, lambda: "display name" in str(error.render()), "no name refused")
         await fill(pilot, "#setup-name", "Alice")
         await fill(pilot, "#setup-pass", "short")
         app.screen.query_one("#setup-ok", Button).press()  # a click <0.2 s after a click is ignored
-        await pilot.pause()
-        assert "at least 8 characters" in str(error.render())
+        await until(
+            pilot, lambda: "at least 8 characters" in str(error.render()), "short one refused"
+        )
         await fill(pilot, "#setup-pass", "correct horse")
         await fill(pilot, "#setup-pass2", "correct horsE")
         app.screen.query_one("#setup-ok", Button).press()  # a click <0.2 s after a click is ignored
-        await pilot.pause()
-        assert "differ" in str(error.render())
+        await until(pilot, lambda: "differ" in str(error.render()), "different ones refused")
         await fill(pilot, "#setup-pass2", "correct horse")
         app.screen.query_one("#setup-pass2", Input).focus()
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: app.return_value is not None, "the screen's result")
     assert app.return_value == FirstRunResult("Alice", "correct horse")
 
 
@@ -42,7 +43,7 @@ async def test_first_run_escape_returns_none() -> None:
     app = SetupApp(first_run=True)
     async with app.run_test(size=(90, 30)) as pilot:
         await pilot.press("escape")
-        await pilot.pause()
+        await until(pilot, lambda: app.return_code is not None, "the app exited")
     assert app.return_value is None
 
 
@@ -59,10 +60,10 @@ async def test_unlock_retries_until_the_checker_accepts() -> None:
         field = app.screen.query_one("#unlock-pass", Input)
         field.focus()
         await pilot.press(*"wrong", "enter")
-        await pilot.pause()
-        assert "1 failed attempt" in str(app.screen.query_one("#setup-error", Static).render())
+        error = app.screen.query_one("#setup-error", Static)
+        await until(pilot, lambda: "1 failed attempt" in str(error.render()), "wrong refused")
         assert field.value == ""
         await pilot.press(*"open sesame", "enter")
-        await pilot.pause()
+        await until(pilot, lambda: app.return_value is not None, "the screen's result")
     assert tried == ["wrong", "open sesame"]
     assert app.return_value == UnlockResult("open sesame")

@@ -16,23 +16,45 @@ from ohtchat.tui.app import SetupApp
 
 from .conftest import make_app
 from .fakes import pair
+from .pilots import busy, settle, shown_table, until
 
 SIZE = (100, 28)
 
 
-async def steady(pilot, *keys: str) -> None:
-    """Load everything, press ``keys``, stop cursors blinking."""
-    for _ in range(3):
-        await pilot.pause()
+def lists_loaded(app) -> bool:  # type: ignore[no-untyped-def]
+    """The main screen has the fake node's status, contacts and channels."""
+    main, backend = app.main, app.main.backend
+    wanted = len(backend.contacts) + len(backend.channels)
+    return "account_id" in main.model.status and len(main.model.conversations) == wanted
+
+
+def conversation_open(app) -> bool:  # type: ignore[no-untyped-def]
+    """A conversation is open and its log shows the fake node's history of it."""
+    main = app.main
+    cid = main.model.current
+    history = [m for m in main.backend.messages if m["conversation"] == cid]
+    return cid is not None and not busy(app) and len(main.log_view.entries) == len(history)
+
+
+def table_shown(app) -> bool:  # type: ignore[no-untyped-def]
+    return shown_table(app) is not None
+
+
+def setup_shown(app) -> bool:  # type: ignore[no-untyped-def]
+    return bool(app.screen.query("#setup-box"))
+
+
+async def steady(pilot, *keys: str, ready=lists_loaded, shown=None) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the screen is ``ready``, press ``keys``, wait until what they open is
+    ``shown`` and every backend call is done, stop cursors blinking."""
+    app = pilot.app
+    await until(pilot, lambda: ready(app), "the screen loaded")
     for key in keys:
         await pilot.press(key)
-        for _ in range(3):
-            await pilot.pause()
-    for _ in range(50):
-        if not [w for w in pilot.app.workers if w.group != "events" and w.is_running]:
-            break
-        await pilot.pause()
-    for field in pilot.app.query(Input):
+    if shown is not None:
+        await until(pilot, lambda: shown(app), "what the keys open")
+    await settle(pilot)
+    for field in app.query(Input):
         field.cursor_blink = False
     await pilot.pause()
 
@@ -44,32 +66,52 @@ def main_app():
 
 
 def test_main_screen(snap_compare) -> None:
-    assert snap_compare(main_app(), terminal_size=SIZE, run_before=lambda p: steady(p, "alt+2"))
+    assert snap_compare(
+        main_app(),
+        terminal_size=SIZE,
+        run_before=lambda p: steady(p, "alt+2", shown=conversation_open),
+    )
 
 
 def test_main_screen_light_theme(snap_compare) -> None:
     app = make_app(pair()[1], theme="light")
-    assert snap_compare(app, terminal_size=SIZE, run_before=lambda p: steady(p, "alt+1"))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=lambda p: steady(p, "alt+1", shown=conversation_open)
+    )
 
 
 def test_main_screen_german(snap_compare) -> None:
     with using_language("de"):
-        assert snap_compare(main_app(), terminal_size=SIZE, run_before=lambda p: steady(p, "alt+2"))
+        assert snap_compare(
+            main_app(),
+            terminal_size=SIZE,
+            run_before=lambda p: steady(p, "alt+2", shown=conversation_open),
+        )
 
 
 def test_help_screen(snap_compare) -> None:
-    assert snap_compare(main_app(), terminal_size=SIZE, run_before=lambda p: steady(p, "f1"))
+    assert snap_compare(
+        main_app(), terminal_size=SIZE, run_before=lambda p: steady(p, "f1", shown=table_shown)
+    )
 
 
 def test_ring_view(snap_compare) -> None:
-    assert snap_compare(main_app(), terminal_size=SIZE, run_before=lambda p: steady(p, "ctrl+r"))
+    assert snap_compare(
+        main_app(), terminal_size=SIZE, run_before=lambda p: steady(p, "ctrl+r", shown=table_shown)
+    )
 
 
 def test_first_run_screen(snap_compare) -> None:
-    assert snap_compare(SetupApp(first_run=True), terminal_size=SIZE, run_before=steady)
+    assert snap_compare(
+        SetupApp(first_run=True),
+        terminal_size=SIZE,
+        run_before=lambda p: steady(p, ready=setup_shown),
+    )
 
 
 def test_unlock_screen_russian(snap_compare) -> None:
     with using_language("ru"):
         app = SetupApp(first_run=False, account="alice")
-        assert snap_compare(app, terminal_size=SIZE, run_before=steady)
+        assert snap_compare(
+            app, terminal_size=SIZE, run_before=lambda p: steady(p, ready=setup_shown)
+        )
