@@ -4,9 +4,16 @@ Direct (``chat_deliver`` over an authenticated session; the session proves the s
 
     {kind, msg_id (≤ 64 chars), to (account id), sent_at, text (≤ 8 KiB), extra (map)}
 
-Offline (sealed to the recipient's KEM prekey and dropped in its DHT mailbox), the same body
-plus ``from_pub`` and ``sig`` = the sender's account signature over the canonical body, since no
-session vouches for it.
+Offline (sealed to the recipient's KEM prekey and dropped in its DHT mailbox), no session
+vouches for the sender, so the item is signed by the sender's account key. What is signed is the
+exact byte string that travels (``b``, the msgpack encoding of the body as the sender made it),
+never a re-encoding of a decoded map: msgpack has several encodings of one map (key order, int
+widths, float vs int), so a receiver that re-encoded could disagree with a conforming sender::
+
+    sealed plaintext = msgpack {v: 2, b: bin(item bytes), from: bin 32, sig: bin 64}
+    sig = Sign_from("ohtchat mailbox item v2\0" ‖ item bytes)
+
+The receiver verifies ``sig`` over ``b`` first and only then decodes ``b``.
 """
 
 from __future__ import annotations
@@ -30,9 +37,13 @@ KINDS = (
     "channel_roster",
     "heartbeat",
 )
-ITEM_LABEL = b"ohtchat mailbox item v1\x00"
+ITEM_LABEL = b"ohtchat mailbox item v2\x00"
+#: Version of the sealed mailbox item format (the ``v`` field inside the box).
+ITEM_VERSION = 2
 SEAL_AAD = b"ohtchat mailbox"
 MAX_TEXT = 8 * 1024
+#: Largest encoded item a mailbox box may carry (text + extra + framing; the DHT caps the box).
+MAX_ITEM_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,16 +88,18 @@ class ChatItem:
 
 
 def seal_item(sender: AccountKey, recipient_kem_pub: bytes, item: ChatItem) -> bytes:
-    """Sign and seal an item for a recipient's mailbox."""
-    body = item.body()
-    sig = sender.sign(ITEM_LABEL + pack(body))
-    return kem.seal(
-        recipient_kem_pub, pack({"b": body, "from": sender.public, "sig": sig}), SEAL_AAD
-    )
+    """Sign the item's exact bytes and seal them for a recipient's mailbox."""
+    item_bytes = pack(item.body())
+    sig = sender.sign(ITEM_LABEL + item_bytes)
+    inner = {"v": ITEM_VERSION, "b": item_bytes, "from": sender.public, "sig": sig}
+    return kem.seal(recipient_kem_pub, pack(inner), SEAL_AAD)
 
 
 def open_item(kem_secret: bytes, box: bytes) -> tuple[bytes, ChatItem]:
-    """``(sender account public key, item)`` from a mailbox box; typed errors if forged."""
+    """``(sender account public key, item)`` from a mailbox box; typed errors if forged.
+
+    The signature is checked over the exact ``b`` bytes before they are decoded.
+    """
     try:
         obj = unpack(kem.open_sealed(kem_secret, box, SEAL_AAD))
     except CryptoError as exc:
@@ -94,10 +107,16 @@ def open_item(kem_secret: bytes, box: bytes) -> tuple[bytes, ChatItem]:
     if not isinstance(obj, dict):
         raise MalformedMessage("mailbox item is not a map")
     f = Fields(obj, "mailbox item")
+    version = f.int_("v")
+    if version != ITEM_VERSION:
+        raise MalformedMessage(f"mailbox item: field 'v' is {version}, expected {ITEM_VERSION}")
     sender = f.bytes_("from", 32)
-    body = f.map_("b")
+    item_bytes = f.bytes_("b", max_len=MAX_ITEM_BYTES)
     try:
-        verify_signature(sender, ITEM_LABEL + pack(body.data), f.bytes_("sig", 64))
+        verify_signature(sender, ITEM_LABEL + item_bytes, f.bytes_("sig", 64))
     except BadSignature as exc:
-        raise MalformedMessage("mailbox item signature does not verify") from exc
-    return sender, ChatItem.from_fields(body)
+        raise MalformedMessage("mailbox item: field 'sig' does not verify") from exc
+    body = unpack(item_bytes)
+    if not isinstance(body, dict):
+        raise MalformedMessage("mailbox item: field 'b' is not a msgpack map")
+    return sender, ChatItem.from_fields(Fields(body, "mailbox item body"))

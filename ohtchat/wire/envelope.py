@@ -1,4 +1,9 @@
-"""The versioned envelope: a msgpack map ``{"v": 1, "t": TYPE, "b": BODY}``.
+"""The versioned envelope: a msgpack map ``{"v": 2, "t": TYPE, "b": BODY}``.
+
+Version 2 (this one) differs from 1 in one place: a mailbox item's signature covers the exact
+bytes that travel instead of a re-encoding of the decoded map (see docs/protocol.md, Versions).
+The version is in every envelope and in the handshake transcript, so a v1 peer is refused
+cleanly (``UnsupportedVersion``) instead of failing later on a signature.
 
 Decoding is strict: size limits on every container, no extension types, string map keys only,
 no trailing bytes, and an exact envelope shape. Field accessors (:class:`Fields`) turn the
@@ -14,7 +19,7 @@ import msgpack
 
 from ohtchat.wire.errors import MalformedMessage, UnsupportedVersion
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 _LIMITS = {
     "max_str_len": 64 * 1024,
     "max_bin_len": 256 * 1024,
