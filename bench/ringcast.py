@@ -24,7 +24,7 @@ from ohtchat.chord.config import ChordConfig
 from ohtchat.ringcast.config import RingcastConfig
 from ohtchat.ringcast.message import Broadcast
 from ohtchat.ringcast.node import Ringcast
-from ohtchat.ringcast.simring import attach_ringcast, drain_all
+from ohtchat.sim.ringcast import attach_ringcast, drain_all
 from ohtchat.sim.harness import SimRing
 from ohtchat.sim.loop import run_virtual
 
