@@ -19,7 +19,7 @@ from ohtchat.commands.errors import (
     UsageError,
 )
 from ohtchat.commands.helptext import describe
-from ohtchat.commands.parser import Command, PlainText, help_text, parse, suggest, usage
+from ohtchat.commands.parser import Command, PlainText, help_text, parse, usage
 from ohtchat.commands.spec import (
     COMMANDS,
     ArgKind,
@@ -30,6 +30,7 @@ from ohtchat.commands.spec import (
     command_names,
     get_spec,
 )
+from ohtchat.commands.suggest import suggest
 
 __all__ = [
     "COMMANDS",

@@ -6,15 +6,13 @@ from typing import Any
 
 from ohtchat.commands.errors import UnknownCommand
 from ohtchat.commands.spec import ArgSpec, CommandSpec, by_group, get_spec
+from ohtchat.commands.suggest import suggest
 from ohtchat.i18n import _
 
 
 def _spec_or_raise(name: str) -> CommandSpec:
     spec = get_spec(name)
     if spec is None:
-        # Imported here: the parser imports this module for usage lines.
-        from ohtchat.commands.parser import suggest
-
         raise UnknownCommand(name.removeprefix("/"), suggest(name.removeprefix("/")))
     return spec
 

@@ -7,7 +7,6 @@ else is plain text for the current conversation. Wrong input raises :class:`Usag
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 import unicodedata
@@ -17,7 +16,8 @@ from typing import Any
 from ohtchat.commands.errors import UnknownCommand, UsageError
 from ohtchat.commands.helptext import help_text, usage
 from ohtchat.commands.lexer import LexError, Token, lex, quote
-from ohtchat.commands.spec import ArgKind, ArgSpec, CommandSpec, command_names, get_spec
+from ohtchat.commands.spec import ArgKind, ArgSpec, CommandSpec, get_spec
+from ohtchat.commands.suggest import suggest
 from ohtchat.crypto.errors import InvalidOnionAddress
 from ohtchat.crypto.onion import ADDRESS_LEN, pubkey_from_onion
 from ohtchat.i18n import _, ngettext
@@ -71,19 +71,6 @@ class _Invalid(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def suggest(name: str, limit: int = 3) -> list[str]:
-    """Canonical command names close to ``name``: prefix matches first, then look-alikes."""
-    name = name.lower()
-    out: list[str] = []
-    if name:
-        out += [c for c in command_names() if c.startswith(name)]
-    for close in difflib.get_close_matches(name, command_names(True), n=limit, cutoff=0.6):
-        spec = get_spec(close)
-        if spec is not None:
-            out.append(spec.name)
-    return list(dict.fromkeys(out))[:limit]
 
 
 def parse(line: str) -> Command | PlainText:
