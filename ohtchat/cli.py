@@ -312,32 +312,28 @@ def _attach(args: argparse.Namespace) -> int:
     return int(result or 0)
 
 
-def _tui_app(name: str) -> Any:
-    """``ohtchat.tui.app.<name>`` when the TUI is there (imported only here: the core never
-    imports textual)."""
-    if importlib.util.find_spec("ohtchat.tui") is None:
+def _tui_entry(module: str, name: str) -> Any:
+    """``<module>.<name>`` of the TUI package when it is installed, else None (imported only
+    here and only on demand: the core never imports textual)."""
+    if importlib.util.find_spec("ohtchat.tui") is None or importlib.util.find_spec(module) is None:
         return None
-    if importlib.util.find_spec("ohtchat.tui.app") is None:
-        return None
-    from ohtchat.tui import app
-
-    return getattr(app, name, None)
+    return getattr(importlib.import_module(module), name, None)
 
 
 def _tui_runner() -> Any:
     """``run_tui(backend)`` of the TUI, or None."""
-    return _tui_app("run_tui")
+    return _tui_entry("ohtchat.tui.app", "run_tui")
 
 
 def _tui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """The default: the full-screen client on an in-process node."""
+    """The default: first run or unlock, then the full-screen client on an in-process node."""
     settings = NodeSettings.from_args(args)
-    main_fn = _tui_app("main")
+    main_fn = _tui_entry("ohtchat.tui.local", "main")
     if main_fn is None:
         parser.print_help()
-        hint = _("The full-screen client is not built yet: try `ohtchat console`.")
+        hint = _("The full-screen client is not installed: try `ohtchat console`.")
         print(f"\n{hint}", file=sys.stderr)
-        return 0
+        return 1
     return int(main_fn(settings) or 0)
 
 
