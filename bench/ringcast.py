@@ -24,9 +24,9 @@ from ohtchat.chord.config import ChordConfig
 from ohtchat.ringcast.config import RingcastConfig
 from ohtchat.ringcast.message import Broadcast
 from ohtchat.ringcast.node import Ringcast
-from ohtchat.sim.ringcast import attach_ringcast, drain_all
 from ohtchat.sim.harness import SimRing
 from ohtchat.sim.loop import run_virtual
+from ohtchat.sim.ringcast import attach_ringcast, drain_all
 
 CHORD = ChordConfig(successors=8, rpc_timeout=2.0, lookup_timeout=30.0)
 STABLE_HEAD = (

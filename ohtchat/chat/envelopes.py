@@ -73,10 +73,10 @@ class ChatItem:
         """Validate an untrusted body."""
         kind = f.str_("kind", 32)
         if kind not in KINDS:
-            raise MalformedMessage(f"unknown chat item kind {kind!r}")
+            raise MalformedMessage(f"{f.where}: field 'kind' is {kind!r}, not a known item kind")
         sent_at = f.data.get("sent_at")
         if not isinstance(sent_at, int | float) or isinstance(sent_at, bool):
-            raise MalformedMessage("sent_at must be a number")
+            raise MalformedMessage(f"{f.where}: field 'sent_at' must be a number")
         return cls(
             kind,
             f.str_("msg_id", 64, 1),

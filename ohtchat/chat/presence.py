@@ -109,42 +109,62 @@ def sign_prekey(sign: Any, kem_pub: bytes) -> bytes:
     return sig
 
 
-def parse_presence(acct_id: str, owner: bytes, value: bytes, now: float) -> Presence:
-    """Verify and decode a presence record fetched for ``acct_id``."""
+#: The presence value's fields and their msgpack types (``ts``: int or float).
+_PRESENCE_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "account_pub": (bytes,),
+    "cert": (bytes,),
+    "onion": (str,),
+    "addr": (str,),
+    "kem_pub": (bytes,),
+    "kem_sig": (bytes,),
+    "ts": (int, float),
+}
+
+
+def _presence_fields(value: bytes) -> dict[str, Any]:
+    """The decoded presence map with every field present and of its type (errors name it)."""
     try:
         obj = unpack(value)
     except MalformedMessage as exc:
         raise PresenceError("presence record is not msgpack") from exc
-    if not isinstance(obj, dict) or obj.get("v") != 1:
-        raise PresenceError("presence record has an unknown format")
-    try:
-        pub, cert_raw, kem_pub = obj["account_pub"], obj["cert"], obj["kem_pub"]
-        name, onion, addr, ts, kem_sig = (
-            obj["name"],
-            obj["onion"],
-            obj["addr"],
-            obj["ts"],
-            obj["kem_sig"],
-        )
-        if not (
-            isinstance(pub, bytes) and isinstance(kem_pub, bytes) and isinstance(kem_sig, bytes)
-        ):
-            raise PresenceError("presence fields have wrong types")
-        if not (isinstance(name, str) and isinstance(onion, str) and isinstance(addr, str)):
-            raise PresenceError("presence fields have wrong types")
-        if not isinstance(ts, int | float) or not isinstance(cert_raw, bytes):
-            raise PresenceError("presence fields have wrong types")
-    except KeyError as exc:
-        raise PresenceError(f"presence record lacks {exc}") from exc
+    if not isinstance(obj, dict):
+        raise PresenceError("presence record is not a map")
+    if obj.get("v") != 1 or type(obj.get("v")) is not int:
+        raise PresenceError("presence field 'v' must be 1")
+    for name, types in _PRESENCE_FIELDS.items():
+        if name not in obj:
+            raise PresenceError(f"presence record lacks field {name!r}")
+        v = obj[name]
+        if isinstance(v, bool) or not isinstance(v, types):
+            kinds = " or ".join(t.__name__ for t in types)
+            raise PresenceError(f"presence field {name!r} must be {kinds}")
+    return obj
+
+
+def parse_presence(acct_id: str, owner: bytes, value: bytes, now: float) -> Presence:
+    """Verify and decode a presence record fetched for ``acct_id``."""
+    obj = _presence_fields(value)
+    pub, cert_raw, kem_pub, onion = obj["account_pub"], obj["cert"], obj["kem_pub"], obj["onion"]
     if owner != pub or account_id(pub) != acct_id:
-        raise PresenceError("presence record is not owned by that account")
+        raise PresenceError(
+            "presence field 'account_pub' is not the record's owner or the account asked for"
+        )
     try:
         cert = NodeCertificate.from_bytes(cert_raw)
         if cert.account_public != pub or onion_address(cert.node_public) != onion:
-            raise PresenceError("presence certificate does not match")
+            raise PresenceError("presence field 'cert' does not bind 'onion' to 'account_pub'")
         cert.verify(cert.node_public, int(now))
-        verify_signature(pub, PREKEY_LABEL + kem_pub, kem_sig)
+    except BadCertificate as exc:
+        raise PresenceError(f"presence field 'cert' does not verify: {exc}") from exc
+    try:
+        verify_signature(pub, PREKEY_LABEL + kem_pub, obj["kem_sig"])
+    except BadSignature as exc:
+        raise PresenceError("presence field 'kem_sig' does not verify over 'kem_pub'") from exc
+    try:
         kem.check_public_key(kem_pub)
-    except (BadCertificate, BadSignature, CryptoError, ValueError) as exc:
-        raise PresenceError(f"presence record does not verify: {exc}") from exc
-    return Presence(acct_id, pub, name[:64], onion, addr[:255], kem_pub, float(ts))
+    except CryptoError as exc:
+        raise PresenceError(f"presence field 'kem_pub': {exc}") from exc
+    return Presence(
+        acct_id, pub, obj["name"][:64], onion, obj["addr"][:255], kem_pub, float(obj["ts"])
+    )

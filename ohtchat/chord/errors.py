@@ -28,7 +28,18 @@ class BadIdentity(BadReply):
 
 
 class BadRequest(ChordError):
-    """An incoming call was malformed or refused (unknown method, bad params, no ring)."""
+    """An incoming call was malformed or refused (unknown method, bad params, no ring).
+
+    ``code`` is the RPC error code a session answers it with.
+    """
+
+    code = "bad_request"
+
+
+class NotMember(BadRequest):
+    """An incoming call needs a ring, and this node has not created or joined one yet."""
+
+    code = "not_member"
 
 
 class LookupFailed(ChordError):

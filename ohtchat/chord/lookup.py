@@ -87,24 +87,33 @@ class _Ctx:
 
 
 def parse_step(reply: dict[str, Any], responder: PeerRef, key: int, k: int) -> Step:
-    """Validate a ``find_successor`` reply from ``responder`` about ``key``."""
+    """Validate a ``find_successor`` reply from ``responder`` about ``key``.
+
+    A final answer (``done``) is either exactly ``[responder]`` — the responder owns the key:
+    the key is its own id, or it is alone — or a tail of the responder's successor list,
+    strictly clockwise from it, whose first entry ``s`` satisfies ``key ∈ (responder, s]``.
+    Otherwise ``peers`` are candidates strictly inside ``(responder, key)`` (the first ``k``
+    are used). See docs/protocol.md, ``find_successor``.
+    """
     done = reply_field(reply, "done")
     if not isinstance(done, bool):
-        raise BadReply("'done' must be a boolean")
-    peers = decode_peers(reply_field(reply, "peers"))
+        raise BadReply("field 'done' must be a boolean")
+    peers = decode_peers(reply_field(reply, "peers"), name="peers")
     if done:
         if not peers:
-            raise BadReply("a final answer must name the owner")
-        if len(peers) == 1 and peers[0].id == responder.id:
-            return Step(True, (responder,))  # a lone node owns everything
-        check_ordered_from(responder.id, peers)
+            raise BadReply("field 'peers' must name the owner when 'done' is true")
+        if peers[0].id == responder.id:
+            if len(peers) > 1:
+                raise BadReply("field 'peers': a responder naming itself must name only itself")
+            return Step(True, (responder,))  # it owns the key (its own id, or it is alone)
+        check_ordered_from(responder.id, peers, "peers")
         if not in_half_open(key, responder.id, peers[0].id):
-            raise OutOfRange("claimed owner does not follow the key")
+            raise OutOfRange("field 'peers[0]' does not follow the key: not its owner")
         return Step(True, tuple(peers))
     peers = peers[:k]
-    for p in peers:
+    for i, p in enumerate(peers):
         if not in_open(p.id, responder.id, key):
-            raise OutOfRange("candidate not strictly between responder and key")
+            raise OutOfRange(f"field 'peers[{i}]' is not strictly between responder and key")
     return Step(False, tuple(peers))
 
 

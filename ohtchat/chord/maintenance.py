@@ -16,20 +16,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ohtchat.chord.errors import BadReply, ChordError, JoinFailed, RpcFailure
+from ohtchat.chord.host import ChordHost
 from ohtchat.chord.ring import ID_BITS, dist, finger_target, in_half_open, in_open
 from ohtchat.chord.rpc import LEAVE, NOTIFY, PeerRef, encode_peer, encode_peers
-
-if TYPE_CHECKING:
-    from ohtchat.chord.node import ChordNode
 
 log = logging.getLogger(__name__)
 _FAILED = (RpcFailure, BadReply)
 
 
-def create(node: ChordNode) -> None:
+def create(node: ChordHost) -> None:
     """A ring of one: no successors (we are our own), no predecessor."""
     node.state.set_successors([])
     node.state.clear_fingers()
@@ -37,7 +35,7 @@ def create(node: ChordNode) -> None:
     node.member = True
 
 
-async def join(node: ChordNode, via: PeerRef) -> None:
+async def join(node: ChordHost, via: PeerRef) -> None:
     """Zave's join through the member whose arc holds our id (found by a lookup via ``via``)."""
     if via.id == node.me.id:
         raise JoinFailed("cannot join through ourselves")
@@ -81,7 +79,7 @@ async def join(node: ChordNode, via: PeerRef) -> None:
         await node.get_peers(via)
 
 
-async def join_any(node: ChordNode, candidates: Sequence[PeerRef | str]) -> PeerRef:
+async def join_any(node: ChordHost, candidates: Sequence[PeerRef | str]) -> PeerRef:
     """Bootstrap: try configured addresses / cached peers in order until one join works."""
     errors: list[str] = []
     for cand in candidates:
@@ -96,14 +94,14 @@ async def join_any(node: ChordNode, candidates: Sequence[PeerRef | str]) -> Peer
     raise JoinFailed("no bootstrap peer worked: " + "; ".join(errors[-5:]) if errors else "none")
 
 
-async def _notify(node: ChordNode) -> None:
+async def _notify(node: ChordHost) -> None:
     succ = node.state.successor
     if succ is not None:
         with contextlib.suppress(*_FAILED):
             await node.rpc(succ, NOTIFY, {"peer": encode_peer(node.me)})
 
 
-async def stabilize(node: ChordNode) -> None:
+async def stabilize(node: ChordHost) -> None:
     """One round of Zave's stabilize (serialised per node)."""
     if not node.member:
         return
@@ -111,7 +109,7 @@ async def stabilize(node: ChordNode) -> None:
         await _stabilize(node)
 
 
-async def _stabilize(node: ChordNode) -> None:
+async def _stabilize(node: ChordHost) -> None:
     st, me = node.state, node.me.id
     if not st.successors:  # alone: our successor is ourselves, its predecessor ours
         s_pred = st.predecessor
@@ -149,7 +147,7 @@ async def _stabilize(node: ChordNode) -> None:
     await _notify(node)
 
 
-async def _rejoin(node: ChordNode) -> None:
+async def _rejoin(node: ChordHost) -> None:
     node.metrics.rejoins += 1
     pred = node.state.predecessor
     cands = [*([pred] if pred else []), *node.state.known(), *node.peer_cache.peers()]
@@ -166,7 +164,7 @@ async def _rejoin(node: ChordNode) -> None:
         log.warning("%s lost the ring and could not rejoin: %s", node.me, exc)
 
 
-def rectify(node: ChordNode, peer: PeerRef) -> None:
+def rectify(node: ChordHost, peer: PeerRef) -> None:
     """Zave's rectify: adopt ``peer`` as predecessor if closer, or once the old one is dead."""
     me = node.me.id
     if peer.id == me:
@@ -175,12 +173,12 @@ def rectify(node: ChordNode, peer: PeerRef) -> None:
     if pred is None or pred.id == peer.id or in_open(peer.id, pred.id, me):
         node.set_predecessor(peer)
         return
-    task = node._rectify_task
+    task = node.rectify_task
     if task is None or task.done():  # one verification at a time bounds the work
-        node._rectify_task = node.spawn(_rectify_check(node, pred, peer))
+        node.rectify_task = node.spawn(_rectify_check(node, pred, peer))
 
 
-async def _rectify_check(node: ChordNode, old: PeerRef, peer: PeerRef) -> None:
+async def _rectify_check(node: ChordHost, old: PeerRef, peer: PeerRef) -> None:
     try:
         await node.ping(old)
         return
@@ -191,7 +189,7 @@ async def _rectify_check(node: ChordNode, old: PeerRef, peer: PeerRef) -> None:
         node.set_predecessor(peer)
 
 
-async def check_predecessor(node: ChordNode) -> None:
+async def check_predecessor(node: ChordHost) -> None:
     """Forget a predecessor that does not answer a ping."""
     pred = node.state.predecessor
     if pred is None:
@@ -203,7 +201,7 @@ async def check_predecessor(node: ChordNode) -> None:
             node.set_predecessor(None)
 
 
-async def fix_fingers(node: ChordNode) -> None:
+async def fix_fingers(node: ChordHost) -> None:
     """Refresh the next distinct finger: ~log2 N calls make a full sweep."""
     st = node.state
     succ = st.successor
@@ -223,7 +221,7 @@ async def fix_fingers(node: ChordNode) -> None:
     node.next_finger = 0 if nxt >= ID_BITS else nxt
 
 
-async def fix_all_fingers(node: ChordNode) -> None:
+async def fix_all_fingers(node: ChordHost) -> None:
     """One full sweep of :func:`fix_fingers`."""
     node.next_finger = 0
     for _ in range(ID_BITS + 1):
@@ -232,10 +230,17 @@ async def fix_all_fingers(node: ChordNode) -> None:
             return
 
 
-async def leave(node: ChordNode) -> None:
-    """Graceful leave: predecessor gets our list, successor our predecessor; then stop."""
+async def leave(node: ChordHost) -> None:
+    """Graceful leave: stop, then predecessor gets our list, successor our predecessor.
+
+    The timers stop *first*: a stabilize round still in flight would otherwise notify our
+    successor after it processed our leave, and it would take us back as its predecessor.
+    """
+    was_member = node.member
+    node.member = False
+    await node.stop()
     st = node.state
-    if node.member:
+    if was_member:
         params: dict[str, Any] = {
             "succs": encode_peers(st.successors),
             "pred": None if st.predecessor is None else encode_peer(st.predecessor),
@@ -244,11 +249,9 @@ async def leave(node: ChordNode) -> None:
         for p in targets.values():
             with contextlib.suppress(*_FAILED):
                 await node.rpc(p, LEAVE, params)
-    node.member = False
-    await node.stop()
 
 
-def start_timers(node: ChordNode) -> list[asyncio.Task[Any]]:
+def start_timers(node: ChordHost) -> list[asyncio.Task[Any]]:
     """Jittered periodic stabilize / check_predecessor / fix_fingers tasks."""
     cfg = node.config
     loop = asyncio.get_running_loop()
@@ -259,7 +262,7 @@ def start_timers(node: ChordNode) -> list[asyncio.Task[Any]]:
     ]
 
 
-async def _every(node: ChordNode, period: float, action: Callable[[], Awaitable[None]]) -> None:
+async def _every(node: ChordHost, period: float, action: Callable[[], Awaitable[None]]) -> None:
     j = node.config.jitter
     while True:
         await node.sleep(period * (1 + j * (2 * node.rng.random() - 1)))

@@ -18,6 +18,7 @@ from ohtchat.chord.errors import (
     BadIdentity,
     BadReply,
     BadRequest,
+    NotMember,
     OutOfRange,
     RpcFailure,
     RpcTimeout,
@@ -87,7 +88,7 @@ class ChordNode:
         self._suspects: dict[int, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timers: list[asyncio.Task[Any]] = []
-        self._rectify_task: asyncio.Task[Any] | None = None
+        self.rectify_task: asyncio.Task[Any] | None = None
         self.stabilize_lock = asyncio.Lock()
         self._handlers: dict[str, Handler] = {
             PING: self._on_ping,
@@ -183,26 +184,26 @@ class ChordNode:
         """Raise :class:`RpcFailure`/:class:`BadReply` unless ``peer`` answers as itself."""
         reply = await self.rpc(peer, PING, {}, timeout)
         if decode_id(reply_field(reply, "id")) != peer.id:
-            raise BadIdentity("ping answered with another id")
+            raise BadIdentity("field 'id' of the ping reply is another node's id")
 
     async def get_predecessor(self, peer: PeerRef, timeout: float | None = None) -> PeerRef | None:
         """``peer``'s predecessor (validated)."""
         reply = await self.rpc(peer, GET_PREDECESSOR, {}, timeout)
-        return decode_optional_peer(reply_field(reply, "pred"))
+        return decode_optional_peer(reply_field(reply, "pred"), "pred")
 
     async def get_successor_list(self, peer: PeerRef) -> list[PeerRef]:
         """``peer``'s successor list, checked to be ordered clockwise from ``peer``."""
         reply = await self.rpc(peer, GET_SUCCESSOR_LIST, {})
-        succs = decode_peers(reply_field(reply, "succs"))
+        succs = decode_peers(reply_field(reply, "succs"), name="succs")
         if len(succs) == 1 and succs[0].id == peer.id:
-            return []  # a lone node may name itself
-        check_ordered_from(peer.id, succs)
+            return []  # a lone node may name itself (it should send an empty list)
+        check_ordered_from(peer.id, succs, "succs")
         return succs
 
     async def get_peers(self, peer: PeerRef, limit: int = MAX_PEERS_REPLY) -> list[PeerRef]:
         """Peer exchange: live peers ``peer`` knows (added to our cache as heard-of)."""
         reply = await self.rpc(peer, GET_PEERS, {"max": limit})
-        peers = decode_peers(reply_field(reply, "peers"), limit)
+        peers = decode_peers(reply_field(reply, "peers"), limit, "peers")
         self.peer_cache.hear(peers)
         return peers
 
@@ -279,7 +280,7 @@ class ChordNode:
 
     def _need_ring(self) -> None:
         if not self.member:
-            raise BadRequest("not in a ring")
+            raise NotMember("this node is not in a ring yet")
 
     async def _on_ping(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
         return {"id": encode_id(self.me.id), "member": self.member}
@@ -288,7 +289,7 @@ class ChordNode:
         self, caller: PeerRef | None, params: dict[str, Any]
     ) -> dict[str, Any]:
         self._need_ring()
-        key = decode_id(params.get("key"))
+        key = decode_id(params.get("key"), "key")
         step = self.state.step(key, self.config.candidates_per_reply, self.suspected)
         return {"done": step.done, "peers": encode_peers(step.peers)}
 
@@ -308,7 +309,7 @@ class ChordNode:
     async def _on_get_peers(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
         limit = params.get("max", MAX_PEERS_REPLY)
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-            raise BadRequest("max must be a non-negative integer")
+            raise BadRequest("field 'max' must be a non-negative integer")
         seen: dict[int, PeerRef] = {}
         pred = self.state.predecessor
         pool = [*self.state.known(), *([pred] if pred else []), *self.peer_cache.peers()]
@@ -319,9 +320,9 @@ class ChordNode:
 
     async def _on_notify(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
         self._need_ring()
-        peer = decode_peer(params.get("peer"))
+        peer = decode_peer(params.get("peer"), "peer")
         if caller is not None and caller.onion != peer.onion:
-            raise BadRequest("notify must name the authenticated caller")
+            raise BadRequest("field 'peer' must name the authenticated caller")
         maintenance.rectify(self, peer)
         return {}
 
@@ -329,16 +330,24 @@ class ChordNode:
         self._need_ring()
         if caller is None:
             raise BadRequest("leave needs an authenticated caller")
+        # Both fields are checked in full before anything changes.
+        theirs = decode_peers(params.get("succs", []), name="succs")
+        check_ordered_from(caller.id, theirs, "succs")
+        new = decode_optional_peer(params.get("pred"), "pred")
+        # Serialised with stabilize: a round waiting on the leaver must not resume afterwards
+        # and put it back (or find the successor list emptied under it).
+        async with self.stabilize_lock:
+            return self._apply_leave(caller, theirs, new)
+
+    def _apply_leave(
+        self, caller: PeerRef, theirs: list[PeerRef], new: PeerRef | None
+    ) -> dict[str, Any]:
         succ = self.state.successor
         if succ is not None and succ.id == caller.id:
-            theirs = decode_peers(params.get("succs", []))
-            if theirs:
-                check_ordered_from(caller.id, theirs)
             mine = truncate_at(self.me.id, theirs, self.state.r) or self.state.successors[1:]
             self.state.set_successors(mine)
         pred = self.state.predecessor
         if pred is not None and pred.id == caller.id:
-            new = decode_optional_peer(params.get("pred"))
             ok = new is not None and in_open(new.id, self.me.id, caller.id)
             self.set_predecessor(new if ok else None)
         self.state.remove(caller.id)

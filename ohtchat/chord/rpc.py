@@ -110,11 +110,26 @@ def encode_id(ident: int) -> bytes:
     return ident.to_bytes(32, "big")
 
 
-def decode_id(value: object) -> int:
-    """A 32-byte big-endian id; :class:`BadReply` on anything else."""
+def decode_id(value: object, name: str = "id") -> int:
+    """A 32-byte big-endian id from field ``name``; :class:`BadReply` (naming it) otherwise."""
     if not isinstance(value, bytes | bytearray) or len(value) != 32:
-        raise BadReply("id must be 32 bytes")
+        raise BadReply(f"field {name!r} must be 32 bytes (bin), got {describe(value)}")
     return int.from_bytes(value, "big")
+
+
+def describe(value: object) -> str:
+    """A short description of an untrusted value's type and size, for error texts."""
+    if value is None:
+        return "nil or nothing"
+    if isinstance(value, bytes | bytearray):
+        return f"{len(value)} bytes"
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    if isinstance(value, list | tuple):
+        return f"an array of {len(value)}"
+    return {bool: "a boolean", int: "an integer", float: "a float", dict: "a map"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def encode_peer(peer: PeerRef) -> dict[str, Any]:
@@ -122,19 +137,29 @@ def encode_peer(peer: PeerRef) -> dict[str, Any]:
     return {"id": encode_id(peer.id), "onion": peer.onion, "addr": peer.address}
 
 
-def decode_peer(value: object) -> PeerRef:
-    """A peer reference from a plain dict, refusing one whose id does not match its key."""
+def decode_peer(value: object, name: str = "peer") -> PeerRef:
+    """A peer reference from field ``name``, refusing one whose id does not match its key.
+
+    Errors name the offending field, e.g. ``field 'succs[2].onion'``.
+    """
     if not isinstance(value, dict):
-        raise BadReply("peer must be a map")
-    ident = decode_id(value.get("id"))
+        raise BadReply(f"field {name!r} must be a peer map, got {describe(value)}")
+    ident = decode_id(value.get("id"), f"{name}.id")
     onion = value.get("onion")
     addr = value.get("addr")
     if not isinstance(onion, str) or onion != onion.lower() or not onion.endswith(".onion"):
-        raise BadReply("peer onion must be a canonical .onion string")
+        raise BadReply(f"field '{name}.onion' must be a canonical .onion string")
     if not isinstance(addr, str) or not 0 < len(addr) <= MAX_ADDRESS:
-        raise BadReply("peer addr must be a non-empty short string")
-    if onion_id(onion) != ident:
-        raise BadIdentity(f"peer claims id {short_id(ident)} but its key says otherwise")
+        raise BadReply(f"field '{name}.addr' must be a string of 1..{MAX_ADDRESS} characters")
+    try:
+        key_id = onion_id(onion)
+    except BadIdentity as exc:
+        raise BadIdentity(f"field '{name}.onion': {exc}") from exc
+    if key_id != ident:
+        raise BadIdentity(
+            f"field '{name}.id' claims {short_id(ident)} but the key in '{name}.onion' says "
+            f"{short_id(key_id)}"
+        )
     return PeerRef(ident, onion, addr)
 
 
@@ -143,32 +168,35 @@ def encode_peers(peers: Sequence[PeerRef]) -> list[dict[str, Any]]:
     return [encode_peer(p) for p in peers]
 
 
-def decode_peers(value: object, limit: int = MAX_LIST) -> list[PeerRef]:
-    """A bounded list of peer references."""
+def decode_peers(value: object, limit: int = MAX_LIST, name: str = "peers") -> list[PeerRef]:
+    """A bounded list of peer references from field ``name``."""
     if not isinstance(value, list | tuple):
-        raise BadReply("peer list must be a list")
+        raise BadReply(f"field {name!r} must be an array of peers, got {describe(value)}")
     if len(value) > limit:
-        raise BadReply(f"peer list longer than {limit}")
-    return [decode_peer(v) for v in value]
+        raise BadReply(f"field {name!r} has {len(value)} entries, more than {limit}")
+    return [decode_peer(v, f"{name}[{i}]") for i, v in enumerate(value)]
 
 
-def decode_optional_peer(value: object) -> PeerRef | None:
+def decode_optional_peer(value: object, name: str = "peer") -> PeerRef | None:
     """``None`` or a peer reference."""
-    return None if value is None else decode_peer(value)
+    return None if value is None else decode_peer(value, name)
 
 
-def check_ordered_from(origin: int, peers: Sequence[PeerRef]) -> None:
+def check_ordered_from(origin: int, peers: Sequence[PeerRef], name: str = "succs") -> None:
     """Require a successor list of ``origin``: strictly clockwise from it, no origin, no repeats."""
     last = 0
-    for p in peers:
+    for i, p in enumerate(peers):
         d = dist(origin, p.id)
         if d <= last:
-            raise BadReply("successor list not strictly ordered clockwise from its owner")
+            raise BadReply(
+                f"field '{name}[{i}]' breaks the order: the list must run strictly clockwise "
+                "from its owner, without the owner and without repeats"
+            )
         last = d
 
 
 def reply_field(reply: dict[str, Any], name: str) -> object:
     """A required field of a reply dict."""
     if name not in reply:
-        raise BadReply(f"reply lacks field {name!r}")
+        raise BadReply(f"missing field {name!r}")
     return reply[name]

@@ -66,13 +66,14 @@ def serve_methods(
 ) -> None:
     """Route ``methods`` arriving on ``pool``'s sessions to a ring-layer ``handle(caller,
     method, params)`` (Chord, DHT, ringcast): the caller is named by its proved onion address,
-    and :class:`BadRequest` becomes a ``bad_request`` error reply."""
+    and :class:`BadRequest` becomes an error reply with its ``code`` (``bad_request``,
+    ``not_member``)."""
 
     async def serve(peer: PeerIdentity, method: str, params: Fields) -> dict[str, Any]:
         try:
             return await handle(caller_ref(pool, peer), method, params.data)
         except BadRequest as exc:
-            raise RpcError("bad_request", str(exc)) from exc
+            raise RpcError(exc.code, str(exc)) from exc
 
     router.add(methods, serve)
 

@@ -160,9 +160,11 @@ class RoutingState:
     def step(self, key: int, k: int, skip: Callable[[int], bool] | None = None) -> Step:
         """Route ``key`` one step with local knowledge only.
 
-        ``done`` when key lies in (me, last successor]: the peers are the successor-list tail
-        from the first entry at or past key (its first live entry owns key). Otherwise the
-        closest preceding candidates. A lone node owns every key.
+        ``done`` with ``(me,)`` alone when we own ``key`` by our own state: ``key`` is our id,
+        or we are alone (a lone node owns every key). ``done`` when key lies in
+        (me, last successor]: the peers are the successor-list tail from the first entry at or
+        past key (its first live entry owns key); this tail never contains ``me``. Otherwise
+        the closest preceding candidates, closest to ``key`` first.
         """
         if not self.successors or key == self.me.id:
             return Step(True, (self.me,))

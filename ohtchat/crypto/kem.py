@@ -16,6 +16,7 @@ Also :func:`seal` / :func:`open_sealed`: encrypt to a public KEM key (offline me
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import nacl.bindings as sodium
@@ -33,6 +34,12 @@ PUBLIC_KEY_SIZE = X_PK + M_PK  # 1216
 SECRET_KEY_SIZE = 32 + M_SK + PUBLIC_KEY_SIZE  # x sk ‖ m sk ‖ pk (pk kept for the combiner)
 CIPHERTEXT_SIZE = X_PK + M_CT  # 1120
 SHARED_SECRET_SIZE = 32
+X_SK = 32
+
+#: An ML-KEM-768 encapsulation ``pk_M → (ct_M, ss_M)``; pqcrypto's (OS randomness) by default.
+MlKemEncaps = Callable[[bytes], tuple[bytes, bytes]]
+#: A hybrid encapsulation ``public → (ciphertext, shared secret)``, like :func:`encapsulate`.
+Encapsulate = Callable[[bytes], tuple[bytes, bytes]]
 
 
 def _combine(ss_m: bytes, ss_x: bytes, ct_x: bytes, pk_x: bytes, ct_m: bytes, pk_m: bytes) -> bytes:
@@ -66,6 +73,15 @@ class KemKeyPair:
         return cls(public, bytes(x_sk) + bytes(m_sk) + public)
 
     @classmethod
+    def from_parts(cls, x_secret: bytes, mlkem_public: bytes, mlkem_secret: bytes) -> KemKeyPair:
+        """A key pair from fixed material: an X25519 secret and an ML-KEM-768 key pair
+        (``ek``, ``dk`` of FIPS 203). For test vectors; :meth:`generate` makes real keys."""
+        if (len(x_secret), len(mlkem_public), len(mlkem_secret)) != (X_SK, M_PK, M_SK):
+            raise CryptoError(f"KEM parts must be {X_SK}, {M_PK} and {M_SK} bytes")
+        public = bytes(sodium.crypto_scalarmult_base(x_secret)) + mlkem_public
+        return cls(public, x_secret + mlkem_secret + public)
+
+    @classmethod
     def from_secret(cls, secret: bytes) -> KemKeyPair:
         """Rebuild a key pair from its stored secret."""
         if len(secret) != SECRET_KEY_SIZE:
@@ -79,14 +95,25 @@ def check_public_key(public: bytes) -> None:
         raise CryptoError(f"KEM public key must be {PUBLIC_KEY_SIZE} bytes")
 
 
-def encapsulate(public: bytes) -> tuple[bytes, bytes]:
-    """``(ciphertext, shared_secret)`` for the holder of ``public``."""
+def encapsulate(
+    public: bytes, *, x_secret: bytes | None = None, mlkem_encaps: MlKemEncaps | None = None
+) -> tuple[bytes, bytes]:
+    """``(ciphertext, shared_secret)`` for the holder of ``public``.
+
+    The randomness is fresh from the OS unless given: ``x_secret`` is the X25519 ephemeral
+    secret ``e`` and ``mlkem_encaps`` the ML-KEM-768 encapsulation (test vectors fix both).
+    """
     check_public_key(public)
     pk_x, pk_m = public[:X_PK], public[X_PK:]
-    e_pk, e_sk = sodium.crypto_box_keypair()
+    if x_secret is None:
+        e_pk, e_sk = sodium.crypto_box_keypair()
+    elif len(x_secret) == X_SK:
+        e_pk, e_sk = sodium.crypto_scalarmult_base(x_secret), x_secret
+    else:
+        raise CryptoError(f"X25519 ephemeral secret must be {X_SK} bytes")
     try:
         ss_x = sodium.crypto_scalarmult(bytes(e_sk), pk_x)
-        ct_m, ss_m = mlkem.encaps(pk_m)
+        ct_m, ss_m = (mlkem_encaps or mlkem.encaps)(pk_m)
     except (NaclCryptoError, RuntimeError, ValueError) as exc:
         raise CryptoError("KEM public key rejected") from exc
     ct_x = bytes(e_pk)
@@ -122,13 +149,16 @@ def _seal_key(ss: bytes, kem_ct: bytes) -> bytes:
     ).digest()
 
 
-def seal(public: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
+def seal(
+    public: bytes, plaintext: bytes, aad: bytes = b"", *, encaps: Encapsulate = encapsulate
+) -> bytes:
     """Encrypt ``plaintext`` so only the holder of the KEM secret for ``public`` can read it.
 
     Format: ``0x01 ‖ kem ciphertext (1120) ‖ ChaCha20-Poly1305(key, nonce=0, plaintext, aad)``.
-    The key is fresh for every box, so the all-zero nonce is never reused.
+    The key is fresh for every box, so the all-zero nonce is never reused. ``encaps`` is
+    :func:`encapsulate` with OS randomness unless a test vector fixes it.
     """
-    kem_ct, ss = encapsulate(public)
+    kem_ct, ss = encaps(public)
     key = _seal_key(ss, kem_ct)
     body = sodium.crypto_aead_chacha20poly1305_ietf_encrypt(
         plaintext, bytes([SEAL_VERSION]) + aad, bytes(12), key

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ohtchat.dht.config import DhtConfig
+from ohtchat.dht.config import MAX_KEY, DhtConfig
 from ohtchat.dht.errors import (
     BadRecord,
     ExpiredRecord,
@@ -252,30 +252,30 @@ class Holdings:
         box = self.items.get(mbox, {})
         return [box[i] for i in sorted(box) if box[i].expires > now]
 
-    def wanted(self, kind: str, digests: Iterable[object]) -> list[int]:
-        """Indices of ``digests`` (``dht_have`` entries) this holder lacks or has older."""
+    def wanted(self, kind: str, digests: Iterable[object], name: str = "digests") -> list[int]:
+        """Indices of ``digests`` (``dht_have`` entries of field ``name``) this holder lacks or
+        has older; :class:`BadRecord` naming the malformed entry."""
         out: list[int] = []
         for n, d in enumerate(digests):
+            at = f"{name}[{n}]"
             if not isinstance(d, list | tuple) or len(d) != 2:
-                raise BadRecord("digest must be a pair")
+                raise BadRecord(f"field {at!r} must be a pair")
             a, b = d
-            if not isinstance(a, bytes) or not 1 <= len(a) <= (256 if kind == "r" else 32):
-                raise BadRecord("digest key must be a key or a 32-byte mailbox id")
-            if kind != "r" and len(a) != 32:
-                raise BadRecord("digest mailbox id must be 32 bytes")
             if kind == "r":
+                if not isinstance(a, bytes) or not 1 <= len(a) <= MAX_KEY:
+                    raise BadRecord(f"field '{at}[0]' must be a key of 1..{MAX_KEY} bytes")
                 if not isinstance(b, int) or isinstance(b, bool):
-                    raise BadRecord("digest seq must be an integer")
+                    raise BadRecord(f"field '{at}[1]' must be an integer (seq)")
                 held = self.records.get(a)
                 if held is None or held.seq < b:
                     out.append(n)
-            else:
-                if not isinstance(b, bytes) or len(b) != 32:
-                    raise BadRecord("digest item id must be 32 bytes")
-                if b not in self.markers.get(a, {}) and (
-                    kind == "x" or b not in self.items.get(a, {})
-                ):
-                    out.append(n)
+                continue
+            if not isinstance(a, bytes) or len(a) != 32:
+                raise BadRecord(f"field '{at}[0]' must be a 32-byte mailbox id")
+            if not isinstance(b, bytes) or len(b) != 32:
+                raise BadRecord(f"field '{at}[1]' must be a 32-byte item id")
+            if b not in self.markers.get(a, {}) and (kind == "x" or b not in self.items.get(a, {})):
+                out.append(n)
         return out
 
     def entries(self) -> list[Entry]:

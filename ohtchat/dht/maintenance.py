@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ohtchat.chord.errors import RpcFailure
 from ohtchat.chord.ring import dist
@@ -20,11 +20,9 @@ from ohtchat.chord.rpc import PeerRef
 from ohtchat.dht import ops
 from ohtchat.dht.errors import BadRecord, DhtError
 from ohtchat.dht.holder import Entry
+from ohtchat.dht.host import DhtHost
 from ohtchat.dht.wire import HAVE, MAX_BATCH, MAX_DIGESTS, MBOX_DELETE, MBOX_PUT, STORE, indices
 from ohtchat.dht.wire import results as parse_results
-
-if TYPE_CHECKING:
-    from ohtchat.dht.node import Dht
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +31,7 @@ PUSH = {"r": (STORE, "recs"), "m": (MBOX_PUT, "items"), "x": (MBOX_DELETE, "dels
 KIND_FIELD = {"r": "recs", "m": "items", "x": "dels"}
 
 
-async def maintain(dht: Dht) -> None:
+async def maintain(dht: DhtHost) -> None:
     """One full pass; passes never overlap."""
     async with dht.maintain_lock:
         dht.metrics.maintenance_runs += 1
@@ -43,7 +41,7 @@ async def maintain(dht: Dht) -> None:
             await replicate(dht)
 
 
-async def republish(dht: Dht) -> None:
+async def republish(dht: DhtHost) -> None:
     """Write a fresh version of each own record whose remaining lifetime is running out."""
     now = dht.now()
     for key, own in list(dht.own.items()):
@@ -56,7 +54,7 @@ async def republish(dht: Dht) -> None:
             log.debug("%s could not republish a record: %s", dht.me, exc)
 
 
-async def replicate(dht: Dht) -> None:
+async def replicate(dht: DhtHost) -> None:
     """Make every held entry present on its k responsible nodes; hand off the rest."""
     entries = dht.holdings.entries()
     i = 0
@@ -80,7 +78,7 @@ async def replicate(dht: Dht) -> None:
         i = j
 
 
-async def sync_group(dht: Dht, holders: Sequence[PeerRef], group: list[Entry]) -> None:
+async def sync_group(dht: DhtHost, holders: Sequence[PeerRef], group: list[Entry]) -> None:
     """Push ``group`` to each of ``holders`` that lacks parts of it; hand off if not ours."""
     responsible = any(p.id == dht.me.id for p in holders)
     synced = 0
@@ -100,7 +98,7 @@ async def sync_group(dht: Dht, holders: Sequence[PeerRef], group: list[Entry]) -
         dht.metrics.handed_off += len(group)
 
 
-async def _sync_peer(dht: Dht, peer: PeerRef, group: list[Entry]) -> None:
+async def _sync_peer(dht: DhtHost, peer: PeerRef, group: list[Entry]) -> None:
     for k in range(0, len(group), MAX_DIGESTS):
         chunk = group[k : k + MAX_DIGESTS]
         by_kind: dict[str, list[Entry]] = {"r": [], "m": [], "x": []}
@@ -113,7 +111,7 @@ async def _sync_peer(dht: Dht, peer: PeerRef, group: list[Entry]) -> None:
             await _push(dht, peer, kd, want)
 
 
-async def _push(dht: Dht, peer: PeerRef, kind: str, entries: list[Entry]) -> None:
+async def _push(dht: DhtHost, peer: PeerRef, kind: str, entries: list[Entry]) -> None:
     """Send entries in batches bounded by count and bytes."""
     method, name = PUSH[kind]
     batch: list[dict[str, Any]] = []
@@ -129,14 +127,14 @@ async def _push(dht: Dht, peer: PeerRef, kind: str, entries: list[Entry]) -> Non
 
 
 async def _send(
-    dht: Dht, peer: PeerRef, method: str, name: str, batch: list[dict[str, Any]]
+    dht: DhtHost, peer: PeerRef, method: str, name: str, batch: list[dict[str, Any]]
 ) -> None:
     reply = await dht.call(peer, method, {name: batch})
     res = parse_results(reply, len(batch))
     dht.metrics.pushed += sum(r is None for r in res)
 
 
-async def run_timer(dht: Dht) -> None:
+async def run_timer(dht: DhtHost) -> None:
     """Maintain every ``maintain_interval·(1 ± jitter)``, and soon after the predecessor
     changes (a joiner took over part of our arc: hand its entries over early)."""
     cfg = dht.config

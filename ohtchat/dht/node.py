@@ -25,8 +25,9 @@ from ohtchat.dht import maintenance, ops
 from ohtchat.dht.config import MAX_KEY, DhtConfig
 from ohtchat.dht.errors import BadRecord, DhtUnavailable, RecordRefused
 from ohtchat.dht.holder import Holdings
+from ohtchat.dht.host import OwnRecord
 from ohtchat.dht.metrics import DhtMetrics
-from ohtchat.dht.ops import MailboxResult, OwnRecord, PutResult
+from ohtchat.dht.ops import MailboxResult, PutResult
 from ohtchat.dht.record import DeleteMarker, MailboxItem, Record
 from ohtchat.dht.replicas import ReplicaStore
 from ohtchat.dht.wire import (
@@ -41,6 +42,7 @@ from ohtchat.dht.wire import (
     METHODS,
     STORE,
     bounded_list,
+    entries,
     id32,
 )
 
@@ -216,13 +218,13 @@ class Dht:
         return {"res": res}
 
     async def _on_store(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
-        recs = [Record.from_wire(r) for r in bounded_list(params, "recs", MAX_BATCH)]
+        recs = entries(params, "recs", MAX_BATCH, _record)
         return self._apply(recs, self.holdings.accept_record)
 
     async def _on_fetch(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
         key = params.get("key")
         if not isinstance(key, bytes) or not 1 <= len(key) <= MAX_KEY:
-            raise BadRecord(f"key must be 1..{MAX_KEY} bytes")
+            raise BadRecord(f"field 'key' must be 1..{MAX_KEY} bytes (bin)")
         rec = self.holdings.record(key, self.now())
         return {"rec": None if rec is None else rec.to_wire()}
 
@@ -230,12 +232,12 @@ class Dht:
         h = self.holdings
         kinds = {"recs": "r", "items": "m", "dels": "x"}
         return {
-            name: h.wanted(kind, bounded_list(params, name, MAX_DIGESTS, False))
+            name: h.wanted(kind, bounded_list(params, name, MAX_DIGESTS, False), name)
             for name, kind in kinds.items()
         }
 
     async def _on_mbox_put(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
-        items = [MailboxItem.from_wire(i) for i in bounded_list(params, "items", MAX_BATCH)]
+        items = entries(params, "items", MAX_BATCH, MailboxItem.from_wire)
         return self._apply(items, self.holdings.accept_item)
 
     async def _on_mbox_fetch(
@@ -260,8 +262,12 @@ class Dht:
     async def _on_mbox_delete(
         self, caller: PeerRef | None, params: dict[str, Any]
     ) -> dict[str, Any]:
-        dels = [DeleteMarker.from_wire(d) for d in bounded_list(params, "dels", MAX_BATCH)]
+        dels = entries(params, "dels", MAX_BATCH, DeleteMarker.from_wire)
         return self._apply(dels, self.holdings.accept_marker)
+
+
+def _record(obj: object, where: str) -> Record:
+    return Record.from_wire(obj, where=where)
 
 
 def ring_handler(chord: ChordNode, dht: Dht) -> SimHandler:

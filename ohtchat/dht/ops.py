@@ -11,7 +11,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ohtchat.chord.errors import RpcFailure
 from ohtchat.chord.rpc import PeerRef
@@ -25,6 +25,7 @@ from ohtchat.dht.errors import (
     NoSigner,
     RecordTooLarge,
 )
+from ohtchat.dht.host import DhtHost, OwnRecord
 from ohtchat.dht.record import DeleteMarker, MailboxItem, Record, key_location, mailbox_id
 from ohtchat.dht.wire import (
     FETCH,
@@ -36,9 +37,6 @@ from ohtchat.dht.wire import (
     STORE,
     results,
 )
-
-if TYPE_CHECKING:
-    from ohtchat.dht.node import Dht
 
 #: Most pages read from one holder's mailbox in one fetch.
 MAX_PAGES = 64
@@ -65,16 +63,6 @@ class MailboxResult:
     stored_on: int
 
 
-@dataclass
-class OwnRecord:
-    """A record this node wrote, remembered to republish it before it expires."""
-
-    value: bytes
-    ttl: int
-    seq: int
-    expires: int
-
-
 def as_key(key: str | bytes) -> bytes:
     """A DHT key from text (UTF-8) or bytes; :class:`BadRecord` if empty or too long."""
     raw = key.encode() if isinstance(key, str) else key
@@ -84,7 +72,7 @@ def as_key(key: str | bytes) -> bytes:
 
 
 async def _gather(
-    dht: Dht, peers: Sequence[PeerRef], method: str, params: dict[str, Any]
+    dht: DhtHost, peers: Sequence[PeerRef], method: str, params: dict[str, Any]
 ) -> list[dict[str, Any] | None]:
     """Call every peer in parallel; ``None`` for each failed call."""
 
@@ -97,7 +85,7 @@ async def _gather(
     return list(await asyncio.gather(*(one(p) for p in peers)))
 
 
-def _count(dht: Dht, replies: list[dict[str, Any] | None], n: int) -> tuple[int, Counter[str]]:
+def _count(dht: DhtHost, replies: list[dict[str, Any] | None], n: int) -> tuple[int, Counter[str]]:
     """How many holders accepted all ``n`` entries, and the refusal codes seen."""
     ok, refused = 0, Counter[str]()
     for reply in replies:
@@ -114,7 +102,7 @@ def _count(dht: Dht, replies: list[dict[str, Any] | None], n: int) -> tuple[int,
     return ok, refused
 
 
-async def store(dht: Dht, rec: Record) -> PutResult:
+async def store(dht: DhtHost, rec: Record) -> PutResult:
     """Store a signed record on the k responsible nodes of its key."""
     holders = await dht.responsible(rec.location)
     replies = await _gather(dht, holders, STORE, {"recs": [rec.to_wire()]})
@@ -131,13 +119,13 @@ def _raise_for(result: PutResult) -> None:
     raise DhtUnavailable("no responsible node stored the record")
 
 
-def _signer(dht: Dht) -> AccountKey:
+def _signer(dht: DhtHost) -> AccountKey:
     if dht.signer is None:
         raise NoSigner("this node has no account key to sign records with")
     return dht.signer
 
 
-async def write(dht: Dht, key: bytes, value: bytes, ttl: int, tombstone: bool) -> PutResult:
+async def write(dht: DhtHost, key: bytes, value: bytes, ttl: int, tombstone: bool) -> PutResult:
     """Sign a new version of ``key`` (seq above anything we wrote) and store it.
 
     If every holder answers "stale" (another device of the account wrote a higher seq), read
@@ -166,7 +154,7 @@ async def write(dht: Dht, key: bytes, value: bytes, ttl: int, tombstone: bool) -
     return result
 
 
-async def put(dht: Dht, key: str | bytes, value: bytes, ttl: int | None) -> PutResult:
+async def put(dht: DhtHost, key: str | bytes, value: bytes, ttl: int | None) -> PutResult:
     """``/put``: validate locally, then :func:`write`."""
     cfg = dht.config
     raw = as_key(key)
@@ -181,19 +169,19 @@ async def put(dht: Dht, key: str | bytes, value: bytes, ttl: int | None) -> PutR
     return await write(dht, raw, value, t, False)
 
 
-async def delete(dht: Dht, key: str | bytes) -> int:
+async def delete(dht: DhtHost, key: str | bytes) -> int:
     """``/delete``: a tombstone lasting the longest TTL, so it outlives every older version."""
     dht.metrics.deletes += 1
     result = await write(dht, as_key(key), b"", dht.config.max_ttl, True)
     return result.stored_on
 
 
-def check_record(dht: Dht, obj: object, key: bytes) -> Record | None:
+def check_record(dht: DhtHost, obj: object, key: bytes) -> Record | None:
     """A record a holder returned for ``key``, verified; ``None`` (counted) if bad or expired."""
     try:
-        rec = Record.from_wire(obj)
+        rec = Record.from_wire(obj, where="rec")
         if rec.key != key:
-            raise BadRecord("record for another key")
+            raise BadRecord("field 'rec.k' is not the key asked for")
         rec.verify()
     except (BadRecord, ForgedRecord):
         dht.metrics.bad_replies += 1
@@ -201,7 +189,7 @@ def check_record(dht: Dht, obj: object, key: bytes) -> Record | None:
     return rec if rec.expires > dht.now() else None
 
 
-async def fetch_newest(dht: Dht, key: bytes) -> Record | None:
+async def fetch_newest(dht: DhtHost, key: bytes) -> Record | None:
     """The newest valid record (tombstones included) among the responsible nodes."""
     holders = await dht.responsible(key_location(key))
     replies = await _gather(dht, holders, FETCH, {"key": key})
@@ -217,7 +205,7 @@ async def fetch_newest(dht: Dht, key: bytes) -> Record | None:
     return best
 
 
-async def get(dht: Dht, key: str | bytes) -> Record | None:
+async def get(dht: DhtHost, key: str | bytes) -> Record | None:
     """``/get``: the newest live value, ``None`` when absent or deleted."""
     dht.metrics.gets += 1
     rec = await fetch_newest(dht, as_key(key))
@@ -229,7 +217,7 @@ async def get(dht: Dht, key: str | bytes) -> Record | None:
 
 # --------------------------------------------------------------------- mailbox
 async def mailbox_put(
-    dht: Dht, recipient_account_id: str, data: bytes, ttl: int | None
+    dht: DhtHost, recipient_account_id: str, data: bytes, ttl: int | None
 ) -> MailboxResult:
     """Append ``data`` (an opaque sealed box) to the recipient's mailbox on k nodes."""
     cfg = dht.config
@@ -250,7 +238,7 @@ async def mailbox_put(
     return MailboxResult(item.item_id, ok)
 
 
-async def _fetch_all(dht: Dht, peer: PeerRef, mbox: bytes) -> dict[bytes, bytes]:
+async def _fetch_all(dht: DhtHost, peer: PeerRef, mbox: bytes) -> dict[bytes, bytes]:
     """Every item one holder has, page by page; a bad page ends the walk (counted)."""
     out: dict[bytes, bytes] = {}
     after: bytes | None = None
@@ -273,25 +261,25 @@ async def _fetch_all(dht: Dht, peer: PeerRef, mbox: bytes) -> dict[bytes, bytes]
 
 def _page(reply: dict[str, Any], mbox: bytes, after: bytes | None) -> dict[bytes, bytes]:
     raw = reply.get("items")
-    if (
-        not isinstance(raw, list)
-        or len(raw) > MAX_PAGE_ITEMS
-        or not isinstance(reply.get("more"), bool)
-    ):
-        raise BadRecord("mailbox page must have items and more")
+    if not isinstance(raw, list) or len(raw) > MAX_PAGE_ITEMS:
+        raise BadRecord(f"field 'items' must be an array of at most {MAX_PAGE_ITEMS} items")
+    if not isinstance(reply.get("more"), bool):
+        raise BadRecord("field 'more' must be a boolean")
     page: dict[bytes, bytes] = {}
     last = after or b""
-    for obj in raw:
-        item = MailboxItem.from_wire(obj)
+    for n, obj in enumerate(raw):
+        item = MailboxItem.from_wire(obj, f"items[{n}]")
         iid = item.item_id
-        if item.mailbox != mbox or iid <= last:
-            raise BadRecord("mailbox page out of order or for another mailbox")
+        if item.mailbox != mbox:
+            raise BadRecord(f"field 'items[{n}].m' is not the mailbox asked for")
+        if iid <= last:
+            raise BadRecord(f"field 'items[{n}]' is out of order (ids must increase past 'after')")
         page[iid] = item.data
         last = iid
     return page
 
 
-async def mailbox_fetch(dht: Dht, recipient_account_id: str) -> list[tuple[bytes, bytes]]:
+async def mailbox_fetch(dht: DhtHost, recipient_account_id: str) -> list[tuple[bytes, bytes]]:
     """The union of the mailbox over every responsible node, ordered by item id."""
     dht.metrics.mailbox_fetches += 1
     mbox = mailbox_id(recipient_account_id)
@@ -302,7 +290,7 @@ async def mailbox_fetch(dht: Dht, recipient_account_id: str) -> list[tuple[bytes
     return sorted(found.items())
 
 
-async def mailbox_delete(dht: Dht, account: AccountKey, item_ids: Sequence[bytes]) -> int:
+async def mailbox_delete(dht: DhtHost, account: AccountKey, item_ids: Sequence[bytes]) -> int:
     """Signed deletions of items from ``account``'s mailbox, on every responsible node."""
     ids = list(dict.fromkeys(item_ids))
     if not all(isinstance(i, bytes) and len(i) == 32 for i in ids):

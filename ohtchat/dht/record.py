@@ -1,7 +1,7 @@
 """DHT records, mailbox items and mailbox deletion markers: signing and strict codecs.
 
 Every value crossing the wire is a plain msgpack-able dict with short field names (see
-``docs/dht.md``). Decoders check every type and size and raise :class:`BadRecord`; the
+``docs/protocol.md`` §10). Decoders check every type and size and raise :class:`BadRecord`; the
 signature check is separate (:meth:`Record.verify`, :meth:`DeleteMarker.verify`) so a holder
 can count forgeries apart from malformed input.
 """
@@ -61,23 +61,29 @@ def item_id(data: bytes) -> bytes:
     return hashlib.sha3_256(data).digest()
 
 
-def _bytes(obj: dict[str, Any], name: str, lo: int, hi: int) -> bytes:
+def _path(where: str, name: str) -> str:
+    """The quoted path of a field inside an entry (``'recs[2].k'``), for error texts."""
+    return repr(f"{where}.{name}" if where else name)
+
+
+def _bytes(obj: dict[str, Any], name: str, lo: int, hi: int, where: str = "") -> bytes:
     v = obj.get(name)
     if not isinstance(v, bytes | bytearray) or not lo <= len(v) <= hi:
-        raise BadRecord(f"field {name!r} must be {lo}..{hi} bytes")
+        size = f"{lo} bytes" if lo == hi else f"{lo}..{hi} bytes"
+        raise BadRecord(f"field {_path(where, name)} must be {size} (bin)")
     return bytes(v)
 
 
-def _u64(obj: dict[str, Any], name: str) -> int:
+def _u64(obj: dict[str, Any], name: str, where: str = "") -> int:
     v = obj.get(name)
     if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < U64:
-        raise BadRecord(f"field {name!r} must be an unsigned 64-bit integer")
+        raise BadRecord(f"field {_path(where, name)} must be an unsigned 64-bit integer")
     return v
 
 
-def _map(obj: object) -> dict[str, Any]:
+def _map(obj: object, where: str = "") -> dict[str, Any]:
     if not isinstance(obj, dict):
-        raise BadRecord("expected a map")
+        raise BadRecord(f"field {where!r} must be a map" if where else "expected a map")
     return obj
 
 
@@ -121,7 +127,7 @@ class Record:
         )
 
     def body(self) -> bytes:
-        """The canonical signed encoding (see docs/dht.md)."""
+        """The canonical signed encoding (see docs/protocol.md §10.2)."""
         return b"".join(
             (
                 RECORD_LABEL,
@@ -168,22 +174,25 @@ class Record:
         }
 
     @classmethod
-    def from_wire(cls, obj: object, *, check_sig_len: bool = True) -> Record:
-        """A record from a plain dict; :class:`BadRecord` on any malformed field."""
-        d = _map(obj)
+    def from_wire(cls, obj: object, *, check_sig_len: bool = True, where: str = "") -> Record:
+        """A record from a plain dict; :class:`BadRecord` naming the malformed field.
+
+        ``where`` is the record's own place in a message (``"recs[2]"``), for error texts.
+        """
+        d = _map(obj, where)
         tomb = d.get("t")
         if not isinstance(tomb, bool):
-            raise BadRecord("field 't' must be a boolean")
-        value = _bytes(d, "v", 0, HARD_MAX_VALUE)
+            raise BadRecord(f"field {_path(where, 't')} must be a boolean")
+        value = _bytes(d, "v", 0, HARD_MAX_VALUE, where)
         if tomb and value:
-            raise BadRecord("a tombstone carries no value")
-        sig = _bytes(d, "g", 64, 64) if check_sig_len else _bytes(d, "g", 0, 64)
+            raise BadRecord(f"field {_path(where, 'v')} must be empty in a tombstone")
+        sig = _bytes(d, "g", 64 if check_sig_len else 0, 64, where)
         return cls(
-            _bytes(d, "k", 1, MAX_KEY),
+            _bytes(d, "k", 1, MAX_KEY, where),
             value,
-            _bytes(d, "o", 32, 32),
-            _u64(d, "s"),
-            _u64(d, "e"),
+            _bytes(d, "o", 32, 32, where),
+            _u64(d, "s", where),
+            _u64(d, "e", where),
             tomb,
             sig,
         )
@@ -216,10 +225,12 @@ class MailboxItem:
         return {"m": self.mailbox, "i": self.data, "e": self.expires}
 
     @classmethod
-    def from_wire(cls, obj: object) -> MailboxItem:
-        """An item from a plain dict; :class:`BadRecord` on any malformed field."""
-        d = _map(obj)
-        return cls(_bytes(d, "m", 32, 32), _bytes(d, "i", 1, MAX_ITEM), _u64(d, "e"))
+    def from_wire(cls, obj: object, where: str = "") -> MailboxItem:
+        """An item from a plain dict; :class:`BadRecord` naming the malformed field."""
+        d = _map(obj, where)
+        return cls(
+            _bytes(d, "m", 32, 32, where), _bytes(d, "i", 1, MAX_ITEM, where), _u64(d, "e", where)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,15 +282,15 @@ class DeleteMarker:
         }
 
     @classmethod
-    def from_wire(cls, obj: object) -> DeleteMarker:
-        """A marker from a plain dict; :class:`BadRecord` on any malformed field."""
-        d = _map(obj)
+    def from_wire(cls, obj: object, where: str = "") -> DeleteMarker:
+        """A marker from a plain dict; :class:`BadRecord` naming the malformed field."""
+        d = _map(obj, where)
         return cls(
-            _bytes(d, "m", 32, 32),
-            _bytes(d, "d", 32, 32),
-            _bytes(d, "p", 32, 32),
-            _bytes(d, "g", 64, 64),
-            _u64(d, "e"),
+            _bytes(d, "m", 32, 32, where),
+            _bytes(d, "d", 32, 32, where),
+            _bytes(d, "p", 32, 32, where),
+            _bytes(d, "g", 64, 64, where),
+            _u64(d, "e", where),
         )
 
 

@@ -22,6 +22,6 @@ def serve_dht(router: Router, pool: SessionPool, dht: Dht) -> None:
         try:
             return await dht.handle(caller_ref(pool, peer), method, params.data)
         except BadRequest as exc:
-            raise RpcError("bad_request", str(exc)) from exc
+            raise RpcError(exc.code, str(exc)) from exc
 
     router.add(METHODS, handle)

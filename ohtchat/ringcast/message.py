@@ -120,28 +120,28 @@ class RingcastMessage:
     def from_params(cls, params: dict[str, Any], max_payload: int) -> RingcastMessage:
         """Check types and sizes (not the signature); :class:`BadRequest` on anything odd."""
         if type(params.get("v")) is not int or params["v"] != VERSION:
-            raise BadRequest("unsupported ringcast version")
+            raise BadRequest(f"field 'v' must be {VERSION} (the ringcast message version)")
         msg_id = _bin(params, "id", ID_LEN)
         acct = _bin(params, "acct", 32)
         sig = _bin(params, "sig", 64)
         onion = params.get("onion")
         if not isinstance(onion, str) or len(onion) > 70:
-            raise BadRequest("onion must be a short string")
+            raise BadRequest("field 'onion' must be a string of at most 70 characters")
         ts, ct, hops = _int(params, "ts", _MAX_TS), _int(params, "ct", 1), params.get("hops")
         if type(hops) is not int or not 1 <= hops <= MAX_HOPS:
-            raise BadRequest(f"hops must be an integer in [1, {MAX_HOPS}]")
+            raise BadRequest(f"field 'hops' must be an integer in [1, {MAX_HOPS}]")
         body = params.get("body")
         if not isinstance(body, bytes):
-            raise BadRequest("body must be bytes")
+            raise BadRequest("field 'body' must be bytes (bin)")
         if len(body) > max_payload:
-            raise BadRequest(f"payload of {len(body)} bytes exceeds {max_payload}")
+            raise BadRequest(f"field 'body' has {len(body)} bytes, more than {max_payload}")
         cert = params.get("cert")
         if cert is not None and (not isinstance(cert, bytes) or len(cert) != CERT_LEN):
-            raise BadRequest(f"cert must be nil or {CERT_LEN} bytes")
+            raise BadRequest(f"field 'cert' must be nil or {CERT_LEN} bytes")
         try:
-            limit = decode_id(params.get("limit"))
+            limit = decode_id(params.get("limit"), "limit")
         except BadReply as exc:
-            raise BadRequest("limit must be a 32-byte id") from exc
+            raise BadRequest(str(exc)) from exc
         return cls(msg_id, acct, onion, ts, ct, body, sig, cert, limit, hops)
 
     # ---------------------------------------------------------- verification
@@ -150,9 +150,9 @@ class RingcastMessage:
         try:
             pub = pubkey_from_onion(self.onion)
         except InvalidOnionAddress as exc:
-            raise BadRequest(f"bad origin onion: {exc}") from exc
+            raise BadRequest(f"field 'onion': {exc}") from exc
         if onion_address(pub) != self.onion:
-            raise BadRequest("origin onion not in canonical form")
+            raise BadRequest("field 'onion' is not in canonical form (lower case, .onion)")
         return pub
 
     def verify(self, now: float) -> bool:
@@ -167,16 +167,16 @@ class RingcastMessage:
         try:
             verify_signature(self.account_public, body, self.signature)
         except BadSignature as exc:
-            raise BadRequest("origin signature does not verify") from exc
+            raise BadRequest("field 'sig' does not verify (origin signature)") from exc
         if self.cert is None:
             return False
         cert = NodeCertificate.from_bytes(self.cert)
         if cert.account_public != self.account_public:
-            raise BadRequest("certificate is for another account")
+            raise BadRequest("field 'cert' is for another account than 'acct'")
         try:
             cert.verify(node_pub, int(now))
         except BadCertificate as exc:
-            raise BadRequest(f"bad origin certificate: {exc}") from exc
+            raise BadRequest(f"field 'cert' does not verify: {exc}") from exc
         return True
 
     def payload(self) -> Payload:
@@ -186,9 +186,9 @@ class RingcastMessage:
         try:
             obj = unpack(self.body)
         except MalformedMessage as exc:
-            raise BadRequest(f"map payload does not decode: {exc}") from exc
+            raise BadRequest(f"field 'body' (ct 1) does not decode: {exc}") from exc
         if not isinstance(obj, dict):
-            raise BadRequest("map payload is not a map")
+            raise BadRequest("field 'body' (ct 1) is not a msgpack map")
         return obj
 
     def broadcast(self, certified: bool) -> Broadcast:
@@ -236,12 +236,12 @@ def signed_body(
 def _bin(params: dict[str, Any], name: str, size: int) -> bytes:
     value = params.get(name)
     if not isinstance(value, bytes) or len(value) != size:
-        raise BadRequest(f"{name} must be {size} bytes")
+        raise BadRequest(f"field {name!r} must be {size} bytes (bin)")
     return value
 
 
 def _int(params: dict[str, Any], name: str, top: int) -> int:
     value = params.get(name)
     if type(value) is not int or not 0 <= value <= top:
-        raise BadRequest(f"{name} must be an integer in [0, {top}]")
+        raise BadRequest(f"field {name!r} must be an integer in [0, {top}]")
     return value

@@ -250,7 +250,7 @@ class Ringcast:
             return {"ok": False, "why": why}
         certified = msg.verify(now)
         if self.config.require_certificate and not certified:
-            raise BadRequest("origin certificate required")
+            raise BadRequest("field 'cert' is required by this node")
         event = msg.broadcast(certified)
         # After verification, so a forger cannot spend an honest origin's tokens.
         if not self.limiter.allow(msg.account_public, now):

@@ -24,6 +24,6 @@ def serve_ringcast(router: Router, pool: SessionPool, rc: Ringcast) -> None:
         try:
             return await rc.handle(caller_ref(pool, peer), method, params.data)
         except BadRequest as exc:
-            raise RpcError("bad_request", str(exc)) from exc
+            raise RpcError(exc.code, str(exc)) from exc
 
     router.add(METHODS, handle)

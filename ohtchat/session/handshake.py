@@ -22,6 +22,7 @@ import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from ohtchat.crypto import kem
 from ohtchat.crypto.errors import BadCertificate, BadSignature, CryptoError, InvalidOnionAddress
@@ -47,6 +48,42 @@ class HandshakeResult:
     recv_key: bytes
     session_id: bytes
     transcript: bytes
+
+
+class HandshakeRandomness(Protocol):
+    """Where one side of a handshake gets its fresh values: a cookie, a KEM key pair and the
+    randomness of its one encapsulation. :data:`OS_RANDOMNESS` unless a test vector fixes them."""
+
+    def cookie(self) -> bytes:
+        """32 fresh bytes: this side's cookie."""
+        ...
+
+    def kem_key_pair(self) -> kem.KemKeyPair:
+        """This side's ephemeral hybrid key pair."""
+        ...
+
+    def encapsulate(self, public: bytes) -> tuple[bytes, bytes]:
+        """``(ciphertext, shared secret)`` to the peer's ephemeral ``public`` key."""
+        ...
+
+
+class OsRandomness:
+    """Fresh values from the OS (libsodium, pqcrypto): what every real handshake uses."""
+
+    def cookie(self) -> bytes:
+        """32 bytes from ``os.urandom``."""
+        return os.urandom(COOKIE_LEN)
+
+    def kem_key_pair(self) -> kem.KemKeyPair:
+        """A fresh hybrid key pair."""
+        return kem.KemKeyPair.generate()
+
+    def encapsulate(self, public: bytes) -> tuple[bytes, bytes]:
+        """A fresh hybrid encapsulation."""
+        return kem.encapsulate(public)
+
+
+OS_RANDOMNESS: HandshakeRandomness = OsRandomness()
 
 
 def _lp(data: bytes) -> bytes:
@@ -97,7 +134,7 @@ def _parse_onion(fields: envelope.Fields, key: str) -> str:
     try:
         return normalize_onion(fields.str_(key, max_len=ONION_MAX))
     except InvalidOnionAddress as exc:
-        raise MalformedMessage(f"{fields.where}: {exc}") from exc
+        raise MalformedMessage(f"{fields.where}: field {key!r}: {exc}") from exc
 
 
 def _verify_peer(
@@ -127,15 +164,23 @@ class Initiator:
     """The dialling side. ``start()`` gives hs1; ``receive(hs2)`` gives hs3;
     ``receive(hs4)`` gives ``None`` and sets :attr:`result`."""
 
-    def __init__(self, me: NodeIdentity, peer_onion: str | None, now: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        me: NodeIdentity,
+        peer_onion: str | None,
+        now: Callable[[], float],
+        *,
+        randomness: HandshakeRandomness = OS_RANDOMNESS,
+    ) -> None:
         self.me = me
         #: The address we expect; ``None`` accepts whoever answers (bootstrap by host:port),
         #: still authenticated by the responder's proof for the address it names in hs2.
         self.peer_onion = normalize_onion(peer_onion) if peer_onion else ""
         self.now = now
         self.result: HandshakeResult | None = None
-        self._cookie = os.urandom(COOKIE_LEN)
-        self._kem = kem.KemKeyPair.generate()
+        self._random = randomness
+        self._cookie = randomness.cookie()
+        self._kem = randomness.kem_key_pair()
         self._state = "start"
         self._transcript = b""
         self._keys: tuple[bytes, bytes, bytes] = (b"", b"", b"")
@@ -171,7 +216,7 @@ class Initiator:
             raise HandshakeFailed("reflected handshake message")
         try:
             ss_to_i = kem.decapsulate(self._kem.secret, ct_to_i)
-            ct_to_r, ss_to_r = kem.encapsulate(kem_r)
+            ct_to_r, ss_to_r = self._random.encapsulate(kem_r)
         except CryptoError as exc:
             raise HandshakeFailed(f"key exchange failed: {exc}") from exc
         t = transcript_hash(
@@ -207,12 +252,19 @@ class Responder:
     """The accepting side. ``receive(hs1)`` gives hs2; ``receive(hs3)`` gives hs4 and sets
     :attr:`result`. ``my_onions`` are the addresses we answer for (usually just ours)."""
 
-    def __init__(self, me: NodeIdentity, now: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        me: NodeIdentity,
+        now: Callable[[], float],
+        *,
+        randomness: HandshakeRandomness = OS_RANDOMNESS,
+    ) -> None:
         self.me = me
         self.now = now
         self.result: HandshakeResult | None = None
-        self._cookie = os.urandom(COOKIE_LEN)
-        self._kem = kem.KemKeyPair.generate()
+        self._random = randomness
+        self._cookie = randomness.cookie()
+        self._kem = randomness.kem_key_pair()
         self._state = "wait1"
         self._hs1: tuple[bytes, bytes, bytes, bytes] = (b"", b"", b"", b"")
 
@@ -231,7 +283,7 @@ class Responder:
         cookie_i = f.bytes_("cookie", COOKIE_LEN)
         kem_i = f.bytes_("kem", kem.PUBLIC_KEY_SIZE)
         try:
-            ct_to_i, ss_to_i = kem.encapsulate(kem_i)
+            ct_to_i, ss_to_i = self._random.encapsulate(kem_i)
         except CryptoError as exc:
             raise HandshakeFailed(f"key exchange failed: {exc}") from exc
         self._hs1 = (cookie_i, kem_i, ct_to_i, ss_to_i)

@@ -17,8 +17,9 @@ from typing import Any
 
 from ohtchat.crypto.onion import normalize_onion
 from ohtchat.session.identity import NodeIdentity
+from ohtchat.session.refusal import BUSY, SHUTTING_DOWN, refuse_stream
 from ohtchat.session.rpc import HELLO, Handler, PeerUnreachable, RpcConnection
-from ohtchat.session.session import HANDSHAKE_TIMEOUT, accept, initiate
+from ohtchat.session.session import HANDSHAKE_MAX_FRAME, HANDSHAKE_TIMEOUT, accept, initiate
 from ohtchat.transport.base import ByteStream, Listener, Transport, TransportError
 from ohtchat.wire.envelope import Fields
 from ohtchat.wire.errors import HandshakeFailed, ProtocolError
@@ -74,7 +75,10 @@ class SessionPool:
 
     async def _on_stream(self, stream: ByteStream) -> None:
         if self._closed or len(self._conns) >= self.max_sessions:
-            await stream.close()
+            code = SHUTTING_DOWN if self._closed else BUSY
+            self.refused[code] = self.refused.get(code, 0) + 1
+            detail = "node is shutting down" if self._closed else "too many sessions"
+            await refuse_stream(stream, code, detail, HANDSHAKE_MAX_FRAME)
             return
         async with self._handshakes:
             try:

@@ -11,9 +11,21 @@ from ohtchat.session.channel import OVERHEAD, ChannelCipher
 from ohtchat.session.framing import read_frame, write_frame
 from ohtchat.session.handshake import HandshakeResult, Initiator, Responder
 from ohtchat.session.identity import NodeIdentity, PeerIdentity
+from ohtchat.session.refusal import (
+    TIMEOUT,
+    code_for,
+    raise_if_refusal,
+    refusal_in_first_frame,
+    send_refusal,
+)
 from ohtchat.transport.base import ByteStream, StreamClosed
 from ohtchat.wire import envelope
-from ohtchat.wire.errors import HandshakeFailed, HandshakeTimeout, ProtocolError
+from ohtchat.wire.errors import (
+    HandshakeAborted,
+    HandshakeFailed,
+    HandshakeTimeout,
+    ProtocolError,
+)
 from ohtchat.wire.frames import MAX_FRAME
 
 HANDSHAKE_TIMEOUT = 30.0
@@ -37,6 +49,8 @@ class Session:
         self.initiator = initiator
         self._cipher = ChannelCipher(result.send_key, result.recv_key)
         self._send_lock = asyncio.Lock()
+        #: The responder's first frame may be the initiator's plaintext refusal of hs4.
+        self._refusable = not initiator
 
     async def send_raw(self, plaintext: bytes) -> None:
         """Encrypt and send one frame of plaintext."""
@@ -50,6 +64,9 @@ class Session:
         payload = await read_frame(self.stream)
         if payload is None:
             return None
+        if self._refusable:
+            self._refusable = False
+            refusal_in_first_frame(payload)
         return self._cipher.open(payload)
 
     async def send(self, msg_type: str, body: dict[str, Any]) -> None:
@@ -77,9 +94,10 @@ async def _exchange(stream: ByteStream, payload: bytes | None) -> bytes:
     try:
         reply = await read_frame(stream, HANDSHAKE_MAX_FRAME)
     except StreamClosed as exc:
-        raise HandshakeFailed("peer closed the connection during the handshake") from exc
+        raise HandshakeAborted("peer closed the connection during the handshake") from exc
     if reply is None:
-        raise HandshakeFailed("peer closed the connection during the handshake")
+        raise HandshakeAborted("peer closed the connection during the handshake")
+    raise_if_refusal(reply)
     return reply
 
 
@@ -128,16 +146,25 @@ async def accept(
 
 
 async def _guard(stream: ByteStream, coro: Any, timeout: float) -> Session:
+    """Run one side of the handshake; on failure tell the peer why (``refuse``) and close."""
     try:
         return await asyncio.wait_for(coro, timeout)  # type: ignore[no-any-return]
     except TimeoutError as exc:
-        await stream.close()
-        raise HandshakeTimeout(f"handshake not completed within {timeout:g} s") from exc
+        detail = f"handshake not completed within {timeout:g} s"
+        await _refuse_and_close(stream, TIMEOUT, detail)
+        raise HandshakeTimeout(detail) from exc
     except (ProtocolError, StreamClosed) as exc:
-        await stream.close()
+        await _refuse_and_close(stream, code_for(exc), str(exc))
         if isinstance(exc, StreamClosed):
             raise HandshakeFailed(f"connection lost during the handshake: {exc}") from exc
         raise
     except BaseException:
         await stream.close()
         raise
+
+
+async def _refuse_and_close(stream: ByteStream, code: str | None, detail: str) -> None:
+    """Send a refusal (when ``code`` is given and the stream is open), then close."""
+    if code is not None and not stream.closed:
+        await send_refusal(stream, code, detail, HANDSHAKE_MAX_FRAME)
+    await stream.close()

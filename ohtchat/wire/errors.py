@@ -45,3 +45,19 @@ class WrongIdentity(HandshakeFailed):
 
 class HandshakeTimeout(HandshakeFailed):
     """The peer did not complete the handshake in time."""
+
+
+class HandshakeAborted(HandshakeFailed):
+    """The peer closed the connection during the handshake without sending a refusal."""
+
+
+class HandshakeRefused(HandshakeFailed):
+    """The peer refused the handshake and said why (a plaintext ``refuse`` message).
+
+    ``code`` is machine-readable (see docs/protocol.md, Refusals); ``detail`` is for people.
+    """
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"refused by peer: {code}" + (f": {detail}" if detail else ""))
+        self.code = code
+        self.detail = detail

@@ -11,8 +11,8 @@ from ohtchat.chord.node import ChordNode
 from ohtchat.ringcast.config import RingcastConfig
 from ohtchat.ringcast.message import Broadcast
 from ohtchat.ringcast.node import Ringcast
-from ohtchat.sim.ringcast import attach_ringcast, drain_all
 from ohtchat.sim.harness import SimRing
+from ohtchat.sim.ringcast import attach_ringcast, drain_all
 
 CHORD = ChordConfig(successors=6, rpc_timeout=2.0, lookup_timeout=30.0)
 

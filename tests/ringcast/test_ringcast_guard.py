@@ -111,7 +111,7 @@ async def test_tampered_or_forged_messages_are_refused(field: str) -> None:
 
 async def test_oversize_payload_refused_both_ways() -> None:
     rc, _, got = receiver(RingcastConfig(max_payload=100))
-    with pytest.raises(BadRequest, match="exceeds"):
+    with pytest.raises(BadRequest, match=r"field 'body' has 101 bytes, more than 100"):
         await rc.handle(None, DELIVER, Origin().msg(b"x" * 101))
     assert (await rc.handle(None, DELIVER, Origin().msg(b"x" * 100)))["ok"] is True
     with pytest.raises(PayloadTooLarge):
@@ -145,7 +145,7 @@ async def test_rate_limit_per_origin() -> None:
 async def test_certificate_checked_when_present_or_required() -> None:
     rc, _, got = receiver(RingcastConfig(require_certificate=True))
     o = Origin()
-    with pytest.raises(BadRequest, match="certificate required"):
+    with pytest.raises(BadRequest, match="field 'cert' is required"):
         await rc.handle(None, DELIVER, o.msg())
     cert = o.acct.certify(o.node.public, int(T0) - 10)
     ok = RingcastMessage.create(o.acct, o.node.onion, int(T0 * 1000), b"c", os.urandom(16), cert)

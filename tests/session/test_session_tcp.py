@@ -15,6 +15,7 @@ from ohtchat.session.rpc import PeerUnreachable, RpcError, RpcTimeout
 from ohtchat.session.session import accept, initiate
 from ohtchat.transport.base import ConnectFailed
 from ohtchat.transport.tcp import TcpTransport
+from ohtchat.wire import envelope
 from ohtchat.wire.errors import HandshakeFailed, HandshakeTimeout, OutOfOrderFrame, WrongIdentity
 from tests.conftest import make_identity
 
@@ -92,7 +93,11 @@ async def test_oversized_handshake_frame_is_refused(bob):
         assert (
             "FrameTooLarge" in type(exc).__name__ or "exceeds" in str(exc) or "maximum" in str(exc)
         )
-        assert await asyncio.wait_for(stream.read(1), 30) == b""  # and the connection is closed
+        # Bob says why (a plaintext refusal), then closes the connection.
+        refusal = await asyncio.wait_for(read_frame(stream, 8192), 30)
+        assert envelope.decode(refusal)[0] == "refuse"
+        assert envelope.decode(refusal)[1].data["code"] == "frame_too_large"
+        assert await asyncio.wait_for(stream.read(1), 30) == b""
     finally:
         await listener.close()
 

@@ -1,0 +1,169 @@
+"""Vectors of docs/protocol.md §12.3 and §10.2 (Mailboxes): a sealed mailbox item (protocol
+v2: the signature covers the exact item bytes) and the recipient's deletion marker.
+
+The sealed plaintext comes from the production :func:`seal_item` (its signature is
+deterministic, so opening any box it makes gives the same plaintext); the box around it is made
+by the production :func:`kem.seal` with a fixed encapsulation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ohtchat.chat.envelopes import ITEM_LABEL, SEAL_AAD, ChatItem, open_item, seal_item
+from ohtchat.crypto import kem
+from ohtchat.crypto.keys import AccountKey, verify_signature
+from ohtchat.dht.record import DELETE_LABEL, DeleteMarker, MailboxItem, item_id, mailbox_id
+from ohtchat.wire.envelope import pack, unpack
+from tests.vectors.crypto_vectors import Doc, expect, sha3, unhex
+from tests.vectors.fixed import EncapsSeeds, KemSeeds, fixed_bytes
+
+EXPIRES = 1_700_000_100 + 7 * 86400
+
+
+def chat_item(recipient: AccountKey) -> ChatItem:
+    """The whisper the vector seals."""
+    return ChatItem(
+        "whisper",
+        fixed_bytes("mailbox msg id", 16).hex(),
+        recipient.account_id,
+        1_700_000_100.5,
+        "hi bob, are you there?",
+        {"name": "alice"},
+    )
+
+
+def item_vector() -> Doc:
+    """A whisper from alice sealed into bob's mailbox."""
+    sender = AccountKey(fixed_bytes("mailbox sender account"))
+    recipient = AccountKey(fixed_bytes("mailbox recipient account"))
+    seeds, enc = KemSeeds.named("mailbox recipient prekey"), EncapsSeeds.named("mailbox seal")
+    pair = seeds.key_pair()
+    item = chat_item(recipient)
+    plaintext = kem.open_sealed(pair.secret, seal_item(sender, pair.public, item), SEAL_AAD)
+    box = kem.seal(pair.public, plaintext, SEAL_AAD, encaps=enc.encapsulator())
+    kem_ct, shared = enc.encapsulator()(pair.public)
+    item_bytes = pack(item.body())
+    inner = unpack(plaintext)
+    assert inner["b"] == item_bytes, "seal_item signs other bytes than msgpack(item)"
+    mbox = mailbox_id(recipient.account_id)
+    wire = MailboxItem(mbox, box, EXPIRES).to_wire()
+    return {
+        "description": "docs/protocol.md §12.1, §12.3 (Chat items, mailbox), §2 (Sealed box), "
+        "docs/dht.md (Mailboxes): a sealed whisper",
+        "inputs": {
+            "sender_account_seed": sender.seed.hex(),
+            "recipient_account_seed": recipient.seed.hex(),
+            "recipient_prekey": seeds.to_json(),
+            "item": item.body(),
+            "encapsulation": enc.to_json(),
+            "expires": EXPIRES,
+        },
+        "outputs": {
+            "sender_public": sender.public.hex(),
+            "recipient_account_id": recipient.account_id,
+            "recipient_kem_public": pair.public.hex(),
+            "recipient_kem_secret": pair.secret.hex(),
+            "item_bytes": item_bytes.hex(),
+            "signed_message": (ITEM_LABEL + item_bytes).hex(),
+            "sig": inner["sig"].hex(),
+            "sealed_plaintext": plaintext.hex(),
+            "seal_aad": SEAL_AAD.hex(),
+            "kem_ciphertext": kem_ct.hex(),
+            "shared_secret": shared.hex(),
+            "seal_key": sha3(b"ohtchat seal v1\x00" + shared + sha3(kem_ct)).hex(),
+            "box": box.hex(),
+            "item_id": item_id(box).hex(),
+            "mailbox_id": mbox.hex(),
+            "mailbox_item": pack(wire).hex(),
+        },
+    }
+
+
+def marker_vector(deleted: bytes) -> Doc:
+    """Bob deletes the item above from his mailbox."""
+    recipient = AccountKey(fixed_bytes("mailbox recipient account"))
+    marker = DeleteMarker.create(recipient, deleted, EXPIRES)
+    return {
+        "description": "docs/dht.md (Mailboxes: deletion marker) of the item above",
+        "inputs": {
+            "account_seed": recipient.seed.hex(),
+            "item_id": deleted.hex(),
+            "expires": EXPIRES,
+        },
+        "outputs": {
+            "account_public": recipient.public.hex(),
+            "mailbox_id": marker.mailbox.hex(),
+            "signed_message": (DELETE_LABEL + marker.mailbox + deleted).hex(),
+            "signature": marker.signature.hex(),
+            "marker": pack(marker.to_wire()).hex(),
+        },
+    }
+
+
+def build_mailbox() -> Doc:
+    """mailbox.json."""
+    item = item_vector()
+    return {
+        "description": "a sealed mailbox item (protocol v2) and its deletion marker",
+        "vectors": [item, marker_vector(unhex(item["outputs"], "item_id"))],
+    }
+
+
+def check_item(inp: dict[str, Any], out: dict[str, Any]) -> None:
+    """Open the box with the production :func:`open_item`; compare every value."""
+    box = unhex(out, "box")
+    sender, item = open_item(unhex(out, "recipient_kem_secret"), box)
+    expect("sender", sender.hex(), out["sender_public"])
+    expect("item", item.body(), inp["item"])
+    secret = unhex(out, "recipient_kem_secret")
+    expect(
+        "sealed_plaintext", kem.open_sealed(secret, box, SEAL_AAD).hex(), out["sealed_plaintext"]
+    )
+    inner = unpack(unhex(out, "sealed_plaintext"))
+    expect("inner keys", sorted(inner), ["b", "from", "sig", "v"])
+    expect("b", inner["b"].hex(), out["item_bytes"])
+    verify_signature(sender, unhex(out, "signed_message"), inner["sig"])
+    expect("signed_message", (ITEM_LABEL + inner["b"]).hex(), out["signed_message"])
+    expect(
+        "kem secret",
+        kem.decapsulate(secret, unhex(out, "kem_ciphertext")).hex(),
+        out["shared_secret"],
+    )
+    wire = MailboxItem.from_wire(unpack(unhex(out, "mailbox_item")))
+    expect(
+        "mailbox item",
+        (wire.mailbox.hex(), wire.data.hex(), wire.expires),
+        (out["mailbox_id"], out["box"], inp["expires"]),
+    )
+    expect("item_id", wire.item_id.hex(), out["item_id"])
+    expect("mailbox_id", mailbox_id(out["recipient_account_id"]).hex(), out["mailbox_id"])
+    # The production sealer (OS randomness) puts exactly the vector's plaintext in its box.
+    sender_key = AccountKey(unhex(inp, "sender_account_seed"))
+    public = kem.KemKeyPair.from_secret(secret).public
+    again = seal_item(sender_key, public, ChatItem(**inp["item"]))
+    expect(
+        "seal_item plaintext",
+        kem.open_sealed(secret, again, SEAL_AAD).hex(),
+        out["sealed_plaintext"],
+    )
+
+
+def check_marker(inp: dict[str, Any], out: dict[str, Any]) -> None:
+    """Decode and verify the marker with the production decoder."""
+    marker = DeleteMarker.from_wire(unpack(unhex(out, "marker")))
+    marker.verify()
+    expect("marker", (marker.item_id.hex(), marker.expires), (inp["item_id"], inp["expires"]))
+    expect("mailbox_id", marker.mailbox.hex(), out["mailbox_id"])
+    verify_signature(marker.account, unhex(out, "signed_message"), marker.signature)
+    again = DeleteMarker.create(
+        AccountKey(unhex(inp, "account_seed")), marker.item_id, marker.expires
+    )
+    expect("signature", again.signature.hex(), out["signature"])
+
+
+def check_mailbox(doc: Doc) -> None:
+    """Check the sealed item, then the deletion marker."""
+    item, marker = doc["vectors"]
+    check_item(item["inputs"], item["outputs"])
+    check_marker(marker["inputs"], marker["outputs"])
