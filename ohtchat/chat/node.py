@@ -117,7 +117,8 @@ class ChatNode(TorSupport):
     async def _start_stack(self, transport: Transport, bootstrap: list[str]) -> None:
         """Sessions, ring, DHT, ringcast and chat for the current identity, then join."""
         self.router = Router()
-        self.pool = SessionPool(transport, self.identity, self.router)
+        idle = self.options.session_idle_timeout
+        self.pool = SessionPool(transport, self.identity, self.router, idle_timeout=idle)
         self.listener = await self.pool.listen(self._listen_address())
         advertise = (
             self.identity.onion if self.options.transport == "onion" else self.listener.address
@@ -125,6 +126,7 @@ class ChatNode(TorSupport):
         self.pool.advertise = None if self.options.transport == "onion" else advertise
         me = PeerRef(self.identity.node_id, self.identity.onion, advertise)
         self.chord = ChordNode(me, SessionChordClient(self.pool), self.options.chord)
+        self._spawn(self.pool.sweep_idle(self.chord.neighbour_onions, idle / 4), stack=True)
         self._load_peer_cache()
         self.ring = ChordService(self.chord, [*bootstrap, *self._configured_bootstrap()])
         self.dht = Dht(self.chord, self.account.key, StoreReplicas(self.store), self.options.dht)

@@ -42,6 +42,9 @@ class NodeOptions:
     join_retry: float = 10.0
     deliver_timeout: float = 20.0
     tor_monitor_interval: float = 5.0
+    #: Sessions (Tor circuits) that carried nothing this long are closed, except those to ring
+    #: neighbours and fingers; swept every quarter of it.
+    session_idle_timeout: float = 600.0
 
 
 def open_store(options: NodeOptions, passphrase: str) -> Store:

@@ -121,6 +121,12 @@ class ChordNode:
             return False
         return True
 
+    def neighbour_onions(self) -> set[str]:
+        """The onions of our successors, fingers and predecessor: the sessions a node keeps
+        open on purpose (every maintenance round and most lookups use them)."""
+        peers = [*self.state.known(), self.state.predecessor]
+        return {p.onion for p in peers if p is not None}
+
     def count_bad(self, exc: BadReply) -> None:
         """Count a discarded reply by kind."""
         if isinstance(exc, BadIdentity):

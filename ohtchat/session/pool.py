@@ -3,7 +3,9 @@
 An onion connection costs a Tor circuit, so sessions to successors and fingers are reused:
 ``request(address, onion, ...)`` uses a live session to ``onion`` (dialled by us *or* accepted
 from it), dialling only when there is none; concurrent callers share one dial. Idle sessions
-are closed after ``idle_timeout``; the pool holds at most ``max_sessions``.
+that carried nothing, in either direction, for ``idle_timeout`` are closed by
+:meth:`sweep_idle` (an idle onion session holds Tor circuits), except the ones the node keeps
+warm on purpose (its ring neighbours and fingers); the pool holds at most ``max_sessions``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from ohtchat.crypto.onion import normalize_onion
@@ -88,7 +90,9 @@ class SessionPool:
                 self.refused[key] = self.refused.get(key, 0) + 1
                 log.info("refused inbound session: %s", exc)
                 return
-        conn = self._register(RpcConnection(session, self.handler, on_close=self._forget))
+        conn = self._register(
+            RpcConnection(session, self.handler, on_close=self._forget, now=self.now)
+        )
         # Keep the stream handler alive while the session lives (the transport closes the
         # stream when this returns).
         await conn.wait_closed()
@@ -150,7 +154,9 @@ class SessionPool:
                 f"handshake with {(onion or address)[:16]}… failed: {exc}"
             ) from exc
         self._evict_if_full()
-        conn = self._register(RpcConnection(session, self.handler, on_close=self._forget))
+        conn = self._register(
+            RpcConnection(session, self.handler, on_close=self._forget, now=self.now)
+        )
         conn.peer_address = address
         if self.advertise:
             await conn.notify(HELLO, {"addr": self.advertise})
@@ -182,15 +188,35 @@ class SessionPool:
         """The live sessions."""
         return [c for c in self._conns.values() if not c.closed]
 
-    async def close_idle(self) -> int:
-        """Close sessions unused for ``idle_timeout``; returns how many."""
+    async def close_idle(self, keep: Collection[str] = ()) -> int:
+        """Close sessions that carried nothing for ``idle_timeout``, except those to ``keep``
+        (onion addresses kept warm on purpose); returns how many were closed."""
         cutoff = self.now() - self.idle_timeout
-        idle = [o for o, t in self._last_used.items() if t < cutoff]
+        warm = set(keep)
+        idle = [
+            onion
+            for onion, conn in self._conns.items()
+            if onion not in warm
+            and max(self._last_used.get(onion, 0.0), conn.last_activity) < cutoff
+        ]
         for onion in idle:
             conn = self._conns.get(onion)
             if conn is not None:
                 await conn.close("idle")
         return len(idle)
+
+    async def sweep_idle(
+        self,
+        keep: Callable[[], Collection[str]],
+        interval: float,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """Every ``interval`` seconds, close the idle sessions not in ``keep()``; until closed."""
+        while not self._closed:
+            await sleep(interval)
+            closed = await self.close_idle(keep())
+            if closed:
+                log.debug("closed %d idle sessions", closed)
 
     async def drop(self, onion: str) -> None:
         """Close the session to ``onion`` if any (after it misbehaved, for instance)."""

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -67,6 +68,7 @@ class RpcConnection:
         handler: Handler,
         max_inflight: int = 32,
         on_close: Callable[[RpcConnection], None] | None = None,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session
         self.peer = session.peer
@@ -82,6 +84,9 @@ class RpcConnection:
         self._closed_event = asyncio.Event()
         #: The transport address the peer says it accepts sessions on (``_hello``), if any.
         self.peer_address: str | None = None
+        self._now = now
+        #: When a message last went out or came in (the pool's idle sweep reads it).
+        self.last_activity = now()
 
     def start(self) -> None:
         """Start the reader task."""
@@ -101,6 +106,7 @@ class RpcConnection:
         if self._closed:
             raise PeerUnreachable(f"session to {self.peer.onion} is closed")
         rid = next(self._ids) & 0xFFFFFFFF
+        self.last_activity = self._now()
         fut: asyncio.Future[Fields] = asyncio.get_running_loop().create_future()
         self._pending[rid] = fut
         try:
@@ -131,6 +137,7 @@ class RpcConnection:
                 item = await self.session.recv()
                 if item is None:
                     break
+                self.last_activity = self._now()
                 self._dispatch(*item)
         except ProtocolError as exc:
             reason = f"protocol error: {exc}"
