@@ -18,7 +18,8 @@ Event kinds and their ``data`` (all JSON-able):
 ``ring``           ``{member, successor, predecessor, peers}``
 ``tor``            ``{state, progress, summary}`` (progress 0–100 while bootstrapping)
 ``status``         the same data as ``/status``
-``log``            ``{level, text}``: a notice for the user
+``log``            ``{level, text, topic?}``: a notice for the user; ``topic`` ``join`` marks a
+                   failure to join the ring, which a UI clears once the node is a member
 =================  ===============================================================================
 """
 

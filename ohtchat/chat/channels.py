@@ -13,7 +13,7 @@ import asyncio
 import os
 from typing import TYPE_CHECKING, Any
 
-from ohtchat.chat.envelopes import ChatItem
+from ohtchat.chat.envelopes import ChatItem, new_msg_id
 from ohtchat.store import Channel, Message, MessageState
 from ohtchat.wire.envelope import pack, unpack
 from ohtchat.wire.errors import MalformedMessage
@@ -125,8 +125,6 @@ class Channels:
     async def cast(self, ref: str, text: str) -> tuple[Message, dict[str, str]]:
         """``/channelcast ID MESSAGE``: store and send to every member; per-member states."""
         ch = self.find(ref)
-        from ohtchat.chat.service import new_msg_id
-
         msg = Message(
             new_msg_id(),
             ch.channel_id,
@@ -149,8 +147,6 @@ class Channels:
     async def _tell(
         self, ch: Channel, kind: str, text: str, extra: dict[str, Any], msg_id: str | None = None
     ) -> dict[str, MessageState]:
-        from ohtchat.chat.service import new_msg_id
-
         mid = msg_id or new_msg_id()
         others = [m for m in ch.members if m != self.chat.me]
         items = [

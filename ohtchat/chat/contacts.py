@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from ohtchat.chat.envelopes import ChatItem
+from ohtchat.chat.envelopes import ChatItem, new_msg_id
 from ohtchat.store import Contact, ContactState, Message, MessageState, Store
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class Contacts:
         contact = self._put(to, presence.account_pub, ContactState.PENDING, presence.name)
         item = ChatItem(
             "contact_request",
-            _new_id(),
+            new_msg_id(),
             to,
             self.chat.now(),
             text,
@@ -101,7 +101,7 @@ class Contacts:
             contact = self._put(to, presence.account_pub, ContactState.ACCEPTED, presence.name)
             item = ChatItem(
                 "contact_accept",
-                _new_id(),
+                new_msg_id(),
                 to,
                 self.chat.now(),
                 "",
@@ -143,25 +143,41 @@ class Contacts:
         targets = [c.account_id for c in self.store.contacts() if c.state == ContactState.ACCEPTED]
         return list(await asyncio.gather(*(self.chat.whisper(t, text) for t in targets)))
 
+    async def heartbeat_loop(self) -> None:
+        """Send heartbeats every ``heartbeat_interval`` seconds."""
+        while True:
+            await self.send_heartbeats()
+            await asyncio.sleep(self.chat.heartbeat_interval)
+
+    async def presence_loop(self) -> None:
+        """Age silent contacts out to offline: a contact last heard at ``t`` is shown offline
+        by ``t + (OFFLINE_AFTER + 0.5) × heartbeat_interval``, however slow heartbeats are."""
+        while True:
+            self.refresh_presence()
+            await asyncio.sleep(self.chat.heartbeat_interval / 2)
+
     async def send_heartbeats(self) -> None:
         """One heartbeat to each accepted contact that is reachable (never via the mailbox)."""
-        for c in self.store.contacts():
-            if c.state != ContactState.ACCEPTED:
-                continue
-            item = ChatItem(
-                "heartbeat",
-                _new_id(),
-                c.account_id,
-                self.chat.now(),
-                "",
-                {"status": self.chat.status},
+        accepted = [c for c in self.store.contacts() if c.state == ContactState.ACCEPTED]
+        await asyncio.gather(*(self._heartbeat(c.account_id) for c in accepted))
+
+    async def _heartbeat(self, acct_id: str) -> None:
+        """One heartbeat; the contact's node answering shows it is there."""
+        item = ChatItem(
+            "heartbeat", new_msg_id(), acct_id, self.chat.now(), "", {"status": self.chat.status}
+        )
+        with contextlib.suppress(Exception):
+            presence = await self.chat.lookup(acct_id)
+            await self.chat.pool.request(
+                presence.address, presence.onion, "chat_deliver", item.body(), 10.0
             )
-            with contextlib.suppress(Exception):
-                presence = await self.chat.lookup(c.account_id)
-                await self.chat.pool.request(
-                    presence.address, presence.onion, "chat_deliver", item.body(), 10.0
-                )
-                self.chat.last_seen.setdefault(c.account_id, (self.chat.now(), "online"))
+            self.answered(acct_id)
+
+    def answered(self, acct_id: str) -> None:
+        """``acct_id``'s node answered a ``chat_deliver``: it is there (status unchanged)."""
+        _, status = self.chat.last_seen.get(acct_id, (0.0, "online"))
+        self.chat.last_seen[acct_id] = (self.chat.now(), status)
+        self.refresh_presence()
 
     def refresh_presence(self) -> None:
         """Publish ``presence`` events for contacts whose presence changed."""
@@ -172,9 +188,3 @@ class Contacts:
                 self.chat.bus.publish(
                     "presence", account_id=c.account_id, name=c.name, presence=now
                 )
-
-
-def _new_id() -> str:
-    from ohtchat.chat.service import new_msg_id
-
-    return new_msg_id()

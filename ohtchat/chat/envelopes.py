@@ -18,6 +18,7 @@ The receiver verifies ``sig`` over ``b`` first and only then decodes ``b``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ KINDS = (
     "channel_msg",
     "channel_roster",
     "heartbeat",
+    "receipt",
 )
 ITEM_LABEL = b"ohtchat mailbox item v2\x00"
 #: Version of the sealed mailbox item format (the ``v`` field inside the box).
@@ -44,6 +46,11 @@ SEAL_AAD = b"ohtchat mailbox"
 MAX_TEXT = 8 * 1024
 #: Largest encoded item a mailbox box may carry (text + extra + framing; the DHT caps the box).
 MAX_ITEM_BYTES = 64 * 1024
+
+
+def new_msg_id() -> str:
+    """A fresh random message id (32 lowercase hex digits)."""
+    return os.urandom(16).hex()
 
 
 @dataclass(frozen=True)

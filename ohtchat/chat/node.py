@@ -189,7 +189,9 @@ class ChatNode(TorSupport):
                 else:
                     await self.ring.create()
             except (ChordError, OSError) as exc:
-                self.bus.publish("log", level="warning", text=f"joining the ring failed: {exc}")
+                self.bus.publish(
+                    "log", level="warning", text=f"joining the ring failed: {exc}", topic="join"
+                )
                 await asyncio.sleep(self.options.join_retry)
         self.dht.start()
         self._joined.set()

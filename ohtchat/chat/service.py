@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ohtchat.chat.accounts import LocalAccount, fingerprint
 from ohtchat.chat.api import EventBus
-from ohtchat.chat.envelopes import MAX_TEXT, ChatItem, open_item, seal_item
+from ohtchat.chat.envelopes import MAX_TEXT, ChatItem, new_msg_id, seal_item
 from ohtchat.chat.options import RINGCAST_CONVERSATION
 from ohtchat.chat.presence import (
     PRESENCE_TTL,
@@ -49,11 +48,6 @@ METHODS = (DELIVER,)
 
 class ChatError(Exception):
     """A chat operation cannot be done (unknown recipient, no presence, ...)."""
-
-
-def new_msg_id() -> str:
-    """A fresh random message id."""
-    return os.urandom(16).hex()
 
 
 class ChatService:
@@ -94,9 +88,11 @@ class ChatService:
         # Imported here to keep the module graph simple: channels use this service to send.
         from ohtchat.chat.channels import Channels
         from ohtchat.chat.contacts import Contacts
+        from ohtchat.chat.receipts import Pickup
 
         self.contacts = Contacts(self)
         self.channels = Channels(self)
+        self.pickup = Pickup(self)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` in the background, keeping a reference until it ends."""
@@ -220,11 +216,14 @@ class ChatService:
             reply = await self.pool.request(
                 presence.address, presence.onion, DELIVER, item.body(), self.deliver_timeout
             )
-            return reply.bool_("receipt")
+            receipt = reply.bool_("receipt")
         except (RpcError, ProtocolError, TimeoutError, OSError) as exc:
             log.info("direct delivery to %s failed (%s)", presence.account_id[:12], exc)
             self._presence.pop(presence.account_id, None)
             return False
+        if receipt:
+            self.contacts.answered(presence.account_id)
+        return receipt
 
     async def whisper(self, ref: str, text: str) -> Message:
         """``/whisper``: send ``text`` to an account; returns the stored message (final state)."""
@@ -238,6 +237,9 @@ class ChatService:
         state = await self.send_item(
             to, ChatItem("whisper", msg.msg_id, to, msg.timestamp, text, extra)
         )
+        current = self.store.get_message(msg.msg_id)
+        if current.state is MessageState.DELIVERED:
+            return current  # the recipient's receipt came back before the mailbox put returned
         return self.set_state(msg, state)
 
     def set_state(self, msg: Message, state: MessageState) -> Message:
@@ -277,8 +279,10 @@ class ChatService:
         await self.receive(peer.account_public, item)
         return {"receipt": True}
 
-    async def receive(self, sender_pub: bytes, item: ChatItem) -> None:
-        """Handle one authenticated item from ``sender_pub`` (session or signed mailbox item)."""
+    async def receive(self, sender_pub: bytes, item: ChatItem, direct: bool = True) -> None:
+        """Handle one authenticated item from ``sender_pub``: over a session (``direct``) or a
+        signed mailbox item. A direct item shows the sender online at once; a mailbox item
+        says nothing of where its sender is now."""
         sender = account_id(sender_pub)
         if sender == self.me:
             return
@@ -286,22 +290,27 @@ class ChatService:
         if isinstance(claimed, str) and claimed.strip():
             # The sender's own display name (unverified, like any chat nickname).
             self._names[sender] = claimed.strip()[:64]
-        self.last_seen[sender] = (
-            self.now(),
-            item.extra.get("status", "online") if item.kind == "heartbeat" else "online",
-        )
-        if item.kind == "heartbeat":
+        if direct:
+            status = item.extra.get("status") if item.kind == "heartbeat" else "online"
+            self.last_seen[sender] = (self.now(), "away" if status == "away" else "online")
+        self._dispatch(sender, sender_pub, item)
+        if direct:
             self.contacts.refresh_presence()
+
+    def _dispatch(self, sender: str, sender_pub: bytes, item: ChatItem) -> None:
+        """Hand an item to what handles its kind (heartbeats only update presence)."""
+        if item.kind == "heartbeat":
             return
-        if item.kind.startswith("contact_"):
+        if item.kind == "receipt":
+            self.pickup.on_receipt(sender, item)
+        elif item.kind.startswith("contact_"):
             self.contacts.on_item(sender, sender_pub, item)
-            return
-        if item.kind.startswith("channel_"):
+        elif item.kind.startswith("channel_"):
             self.channels.on_item(sender, item)
-            return
-        self.store_received(sender, sender, item)
-        if not self._is_contact(sender):
-            self.contacts.remember_stranger(sender, sender_pub)
+        else:
+            self.store_received(sender, sender, item)
+            if not self._is_contact(sender):
+                self.contacts.remember_stranger(sender, sender_pub)
 
     def on_ringcast(self, b: Broadcast) -> None:
         """A ringcast arrived (or our own came back): keep it in the ``ringcast`` conversation."""
@@ -343,25 +352,8 @@ class ChatService:
         return True
 
     async def drain_mailbox(self) -> int:
-        """Fetch, open, store and delete our mailbox items; returns how many were new."""
-        items = await self.dht.mailbox_fetch(self.me)
-        new, done = 0, []
-        for item_id, box in items:
-            done.append(item_id)
-            try:
-                sender_pub, item = open_item(self.account.kem.secret, box)
-            except ProtocolError as exc:
-                log.info("dropping a bad mailbox item: %s", exc)
-                continue
-            if item.to != self.me:
-                continue
-            before = self.store.message_count()
-            await self.receive(sender_pub, item)
-            new += self.store.message_count() - before
-        if done:
-            with contextlib.suppress(Exception):
-                await self.dht.mailbox_delete(self.account.key, done)
-        return new
+        """Pick up our mailbox (receipting what it stored); returns how many were new."""
+        return await self.pickup.drain()
 
     # ------------------------------------------------------------------ queries
     def history(
@@ -393,8 +385,6 @@ class ChatService:
 
     # ------------------------------------------------------------------ timers
     async def heartbeat_loop(self) -> None:
-        """Tell accepted contacts we are here; age out silent ones to offline."""
-        while True:
-            await self.contacts.send_heartbeats()
-            self.contacts.refresh_presence()
-            await asyncio.sleep(self.heartbeat_interval)
+        """Heartbeats to accepted contacts, and the presence watch that ages silent ones out
+        (separate loops, so a slow heartbeat never holds a stale "online")."""
+        await asyncio.gather(self.contacts.heartbeat_loop(), self.contacts.presence_loop())

@@ -86,7 +86,9 @@ class TorSupport:
 
     async def _on_tor_restart(self) -> None:
         """Tor came back: sessions through the old tor are dead; republish and rejoin."""
-        self.bus.publish("log", level="warning", text="tor restarted; rejoining the ring")
+        self.bus.publish(
+            "log", level="warning", text="tor restarted; rejoining the ring", topic="join"
+        )
         if self.listener is not None:
             with contextlib.suppress(Exception):
                 await self.listener.wait_published()  # type: ignore[attr-defined]

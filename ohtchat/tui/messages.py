@@ -60,6 +60,8 @@ class SearchRequested(Message):
 
 @dataclass
 class Completions(Message):
-    """Tab found these candidates (the screen lists them when there are several)."""
+    """Tab found these candidates (the screen lists them when there are several); ``current``
+    is the one a repeated Tab put in the input line (-1: none yet)."""
 
     words: list[str]
+    current: int = -1

@@ -41,6 +41,9 @@ class ChatModel:
     status: dict[str, Any] = field(default_factory=dict)
     tor: dict[str, Any] = field(default_factory=dict)
     last_sent: tuple[str, str] | None = None  # (msg_id, state) of the last message sent
+    numbers: dict[str, int] = field(default_factory=dict)  # Alt-n: stable once given
+    loaded: set[Kind] = field(default_factory=set)  # lists seen (numbering waits for both)
+    local: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # see add_local
 
     def ordered(self) -> list[Conversation]:
         """Channels first, then contacts; each by name (case-insensitive), then id."""
@@ -73,6 +76,32 @@ class ChatModel:
                 unread=_int(item.get("unread")),
                 state=str(item.get("state") or ""),
             )
+        self.loaded.add(kind)
+        self.renumber()
+
+    def renumber(self) -> None:
+        """Give numbers (Alt-1…9) to conversations that have none: the lowest free ones, in
+        sidebar order. A conversation keeps its number while it exists, so adding one never
+        moves the others; a removed one frees its number. Waits until both lists arrived,
+        so the first numbering follows the sidebar's order."""
+        for cid in [c for c in self.numbers if c not in self.conversations]:
+            del self.numbers[cid]
+        if len(self.loaded) < 2 or len(self.numbers) == len(self.conversations):
+            return
+        taken = set(self.numbers.values())
+        free = (n for n in range(1, len(self.conversations) + len(taken) + 2) if n not in taken)
+        for conv in self.ordered():
+            if conv.id not in self.numbers:
+                self.numbers[conv.id] = next(free)
+
+    def mark_loaded(self, kind: Kind) -> None:
+        """A list could not be fetched: number what there is rather than nothing."""
+        self.loaded.add(kind)
+        self.renumber()
+
+    def number(self, cid: str) -> int | None:
+        """The sidebar number of ``cid`` (None before the lists arrived)."""
+        return self.numbers.get(cid)
 
     def select(self, cid: str | None) -> Conversation | None:
         """Open ``cid`` (its unread count drops to 0); unknown ids close the conversation."""
@@ -92,9 +121,26 @@ class ChatModel:
         return order[(at + step) % len(order)]
 
     def nth(self, index: int) -> Conversation | None:
-        """The ``index``-th conversation in sidebar order (0-based), or None."""
-        order = self.ordered()
-        return order[index] if 0 <= index < len(order) else None
+        """The conversation numbered ``index + 1`` in the sidebar, or None."""
+        for cid, number in self.numbers.items():
+            if number == index + 1:
+                return self.conversations.get(cid)
+        return None
+
+    def add_local(self, message: dict[str, Any]) -> None:
+        """Keep a message the node does not store for this side (the text of one's own
+        contact request), to be shown in its conversation whenever it is loaded."""
+        self.local.setdefault(str(message.get("conversation", "")), []).append(message)
+
+    def with_local(self, cid: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``messages`` of ``cid`` with its local messages merged in by time (a local one is
+        left out once the node's history has the same outgoing text)."""
+        local = self.local.get(cid)
+        if not local:
+            return messages
+        sent = {str(m.get("text", "")) for m in messages if m.get("outgoing")}
+        extra = [m for m in local if str(m.get("text", "")) not in sent]
+        return sorted([*messages, *extra], key=lambda m: _float(m.get("timestamp")))
 
     def on_message(self, data: dict[str, Any]) -> bool:
         """Account a ``message`` event; True when it arrived in a conversation not open."""
@@ -111,6 +157,7 @@ class ChatModel:
             # A message from someone not (yet) listed: show it anyway.
             name = str(data.get("sender_name") or "")
             conv = self.conversations[cid] = Conversation(cid, name, "contact")
+        self.renumber()
         if cid == self.current:
             return False
         conv.unread += 1
@@ -135,10 +182,11 @@ class ChatModel:
             return
         if state == "removed":
             self.conversations.pop(cid, None)
-            return
-        conv = self.conversations.setdefault(cid, Conversation(cid, "", "contact"))
-        conv.name = str(data.get("name") or conv.name)
-        conv.state = state
+        else:
+            conv = self.conversations.setdefault(cid, Conversation(cid, "", "contact"))
+            conv.name = str(data.get("name") or conv.name)
+            conv.state = state
+        self.renumber()
 
     def on_channel(self, data: dict[str, Any]) -> None:
         """A channel was created, joined or changed (``left`` removes it)."""
@@ -147,9 +195,10 @@ class ChatModel:
             return
         if data.get("state") == "left":
             self.conversations.pop(cid, None)
-            return
-        conv = self.conversations.setdefault(cid, Conversation(cid, "", "channel"))
-        conv.name = str(data.get("name") or conv.name)
+        else:
+            conv = self.conversations.setdefault(cid, Conversation(cid, "", "channel"))
+            conv.name = str(data.get("name") or conv.name)
+        self.renumber()
 
     def on_status(self, data: dict[str, Any]) -> None:
         """A ``/status`` result or ``status``/``ring`` event: merge what it says."""
@@ -166,6 +215,13 @@ class ChatModel:
         """Whether ``cid`` is a channel or a contact (None when unknown)."""
         conv = self.conversations.get(cid or "")
         return conv.kind if conv else None
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _int(value: Any) -> int:

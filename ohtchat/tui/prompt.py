@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
@@ -16,11 +17,25 @@ Completer = Callable[[str, int], Awaitable[list[str]]]
 ALT_DIGIT_CHARACTERS = "¡™£¢∞§¶•ª"
 
 
+@dataclass
+class Cycle:
+    """Several candidates for the word at ``cursor`` of ``line``; a repeated Tab puts
+    ``words[index]`` in place while the input still shows ``value`` (what the last Tab left)."""
+
+    line: str
+    cursor: int
+    words: list[str]
+    index: int
+    value: str
+
+
 class Prompt(Input):
-    """Enter posts :class:`LineEntered`; Tab completes; Up/Down walk the lines sent before."""
+    """Enter posts :class:`LineEntered`; Tab completes, again cycles through the candidates
+    (Shift-Tab back); Up/Down walk the lines sent before."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "complete", show=False),
+        Binding("shift+tab", "cycle(-1)", show=False),
         Binding("up", "history(-1)", show=False),
         Binding("down", "history(1)", show=False),
     ]
@@ -38,6 +53,7 @@ class Prompt(Input):
         self.sent: list[str] = []
         self._walk = 0
         self.candidates: list[str] = []  # the last Tab's choices, shown by the screen
+        self.cycle: Cycle | None = None
 
     async def action_submit(self) -> None:
         """Post the line and clear the input."""
@@ -59,9 +75,30 @@ class Prompt(Input):
         self.cursor_position = len(self.value)
 
     def action_complete(self) -> None:
-        """Ask the backend for candidates in a worker (the UI never waits on it)."""
-        if self.completer is not None:
+        """Ask the backend for candidates in a worker (the UI never waits on it); a Tab right
+        after one that found several candidates puts the next candidate in instead."""
+        if self._cycling():
+            self.action_cycle(1)
+        elif self.completer is not None:
             self.run_worker(self._complete(self.value, self.cursor_position), exclusive=True)
+
+    def _cycling(self) -> bool:
+        return self.cycle is not None and self.cycle.value == self.value
+
+    def action_cycle(self, step: int) -> None:
+        """Put the next (``step`` 1) or previous (-1) candidate in place of the word; without
+        candidates to cycle through, Shift-Tab moves the focus back as usual."""
+        cycle = self.cycle
+        if cycle is None or not self._cycling():
+            self.screen.focus_previous()
+            return
+        n = len(cycle.words)
+        cycle.index = (0 if step > 0 else n - 1) if cycle.index < 0 else (cycle.index + step) % n
+        self.value, self.cursor_position = apply_completion(
+            cycle.line, cycle.cursor, cycle.words[cycle.index]
+        )
+        cycle.value = self.value
+        self.post_message(Completions(cycle.words, cycle.index))
 
     async def _complete(self, line: str, cursor: int) -> None:
         assert self.completer is not None
@@ -69,6 +106,7 @@ class Prompt(Input):
         if self.value != line or self.cursor_position != cursor:
             return  # the user typed on meanwhile: the answer is stale
         self.candidates = words
+        self.cycle = None
         if len(words) == 1:
             self.value, self.cursor_position = apply_completion(line, cursor, words[0])
         elif words:
@@ -77,4 +115,5 @@ class Prompt(Input):
             if ctx is not None and len(prefix) > len(ctx.prefix) and " " not in prefix:
                 self.value = line[: ctx.start] + prefix + line[cursor:]
                 self.cursor_position = ctx.start + len(prefix)
+            self.cycle = Cycle(line, cursor, words, -1, self.value)
         self.post_message(Completions(words))

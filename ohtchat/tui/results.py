@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -9,6 +11,7 @@ from rich.text import Text
 from ohtchat.commands.errors import UsageError
 from ohtchat.commands.parser import Command, parse
 from ohtchat.i18n import _
+from ohtchat.tui.console import JOIN_TOPIC, log_topic
 from ohtchat.tui.messages import CommandDone
 from ohtchat.tui.screens.tables import ftable_screen, help_screen, peers_screen, search_screen
 from ohtchat.tui.text import clean
@@ -19,15 +22,24 @@ if TYPE_CHECKING:
 # Commands after which the sidebar's lists may have changed.
 _CHANGES_CONTACTS = {"add", "rm", "request"}
 _CHANGES_CHANNELS = {"channel", "join", "leave"}
+# Commands that join the ring: their failures are superseded once the node is a member.
+_JOINS_RING = {"connect", "create"}
+_local_ids = itertools.count(1)
 
 
-def command_name(line: str) -> str | None:
-    """The canonical command of ``line``; None for plain text or a line that does not parse."""
+def parsed_command(line: str) -> Command | None:
+    """``line`` parsed; None for plain text or a line that does not parse."""
     try:
         parsed = parse(line)
     except UsageError:
         return None
-    return parsed.name if isinstance(parsed, Command) else None
+    return parsed if isinstance(parsed, Command) else None
+
+
+def command_name(line: str) -> str | None:
+    """The canonical command of ``line``; None for plain text or a line that does not parse."""
+    parsed = parsed_command(line)
+    return parsed.name if parsed is not None else None
 
 
 class ResultHandler:
@@ -43,12 +55,18 @@ class ResultHandler:
         s, result = self.screen, done.result
         name = command_name(done.line)
         if not result.ok:
-            s.console.write(Text(result.text or _("The command failed."), style="bold red"))
+            topic = JOIN_TOPIC if name in _JOINS_RING else None
+            s.console.say(Text(result.text or _("The command failed."), style="bold red"), topic)
+            if name in ("contacts", "channels"):
+                s.model.mark_loaded("contact" if name == "contacts" else "channel")
+                s.redraw()
             return
         data = result.data
         shown = self._special(name, done, data)
         if not shown and not done.quiet and result.text:
-            s.console.write(Text(result.text))
+            s.console.say(Text(result.text))
+        if name in _JOINS_RING and data.get("member"):
+            self.membership({"member": True}, announce=False)
         if "msg_id" in data and "state" in data:
             s.model.last_sent = (str(data["msg_id"]), str(data["state"]))
         if name in _CHANGES_CONTACTS:
@@ -61,7 +79,9 @@ class ResultHandler:
         """Handle commands with a dedicated view; True when the text need not be printed."""
         s = self.screen
         if name == "status":
-            s.model.on_status(data)
+            self.membership(data)
+        elif name == "request" and data.get("account_id"):
+            self._own_request(done.line, data)
         elif name == "contacts":
             s.model.set_contacts([c for c in data.get("contacts") or [] if isinstance(c, dict)])
         elif name == "channels":
@@ -98,7 +118,41 @@ class ResultHandler:
             return
         msgs = [m for m in data.get("messages") or [] if isinstance(m, dict)]
         s.requested[cid] = max(len(msgs), 1)
-        s.log_view.set_messages(msgs)
+        s.log_view.set_messages(s.model.with_local(cid, msgs))
+
+    def _own_request(self, line: str, data: dict[str, Any]) -> None:
+        """Show the text of one's own ``/request`` in the conversation with that account (the
+        node keeps only the requests it receives)."""
+        cmd = parsed_command(line)
+        text = str(cmd.args.get("message") or "") if cmd is not None else ""
+        if not text:
+            return
+        s = self.screen
+        message = {
+            "msg_id": f"local-request-{next(_local_ids)}",
+            "conversation": str(data["account_id"]),
+            "sender": str(s.model.status.get("account_id") or ""),
+            "sender_name": str(s.model.status.get("name") or _("me")),
+            "text": text,
+            "timestamp": time.time(),
+            "state": str(data.get("state") or "sending"),
+            "outgoing": True,
+        }
+        s.model.add_local(message)
+        if s.model.current == message["conversation"]:
+            s.log_view.append(message)
+
+    def membership(self, data: dict[str, Any], *, announce: bool = True) -> None:
+        """Merge a status; on becoming a ring member, say so (unless ``announce`` is off) and
+        drop the join failures shown before: they describe a state that has ended."""
+        s = self.screen
+        before = s.model.status.get("member")
+        s.model.on_status(data)
+        if not data.get("member") or before is True:
+            return
+        stale = s.console.supersede(JOIN_TOPIC)
+        if announce and (before is False or stale):
+            s.console.say(Text(_("Joined the ring."), style="bold green"))
 
     def _setting(self, line: str) -> None:
         """``/set notify.bell off`` (and ``notify.mode``) change how whispers are announced."""
@@ -148,12 +202,12 @@ class ResultHandler:
         elif kind == "channel":
             s.model.on_channel(data)
         elif kind in ("ring", "status"):
-            s.model.on_status(data)
+            self.membership(data)
         elif kind == "tor":
             s.model.on_tor(data)
         elif kind == "log":
             level = str(data.get("level", "info"))
             style = {"error": "bold red", "warning": "yellow"}.get(level, "dim")
-            s.console.write(Text(clean(str(data.get("text", ""))), style=style))
+            s.console.say(Text(clean(str(data.get("text", ""))), style=style), log_topic(data))
             return
         s.redraw()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
@@ -24,16 +26,32 @@ class Sidebar(OptionList):
     Sidebar:focus { border: none; border-right: tall $primary; }
     """
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model: ChatModel | None = None
+        self.columns = 28
+
+    def fit(self, columns: int) -> None:
+        """Take ``columns`` cells (0 hides the sidebar); entries are shortened to fit."""
+        self.display = columns > 0
+        if columns and columns != self.columns:
+            self.columns = columns
+            self.styles.width = columns
+            if self.model is not None:
+                self.show(self.model)
+
     def show(self, model: ChatModel) -> None:
         """Rebuild from ``model``, keeping the open conversation highlighted."""
+        self.model = model
         options: list[Option | None] = []
         kinds_seen: set[str] = set()
-        for n, conv in enumerate(model.ordered()):
+        for conv in model.ordered():
             if conv.kind not in kinds_seen:
                 kinds_seen.add(conv.kind)
                 title = _("Channels") if conv.kind == "channel" else _("Contacts")
                 options.append(Option(Text(title, style="bold dim"), disabled=True))
-            options.append(Option(self._prompt(conv, n), id=conv.id))
+            prompt = self._prompt(conv, model.number(conv.id), self.columns - 2)
+            options.append(Option(prompt, id=conv.id))
         if not options:
             options.append(Option(Text(_("No conversations yet"), style="dim"), disabled=True))
         self.clear_options()
@@ -45,15 +63,20 @@ class Sidebar(OptionList):
                 self.highlighted = None
 
     @staticmethod
-    def _prompt(conv: Conversation, n: int) -> Text:
+    def _prompt(conv: Conversation, number: int | None, cells: int) -> Text:
+        """``n ● name ? (3)`` in at most ``cells``: the name is shortened (with …), never the
+        request mark or the unread count."""
         mark = "#" if conv.kind == "channel" else PRESENCE_MARKS.get(conv.presence, "○")
-        key = f"{n + 1} " if n < 9 else "  "
-        text = Text.assemble((key, "dim"), (mark + " ", _presence_style(conv)), conv.label)
+        key = f"{number} " if number is not None and number <= 9 else "  "
+        suffix = Text()
         if conv.state == "requested":
-            text.append(" ?", style="italic")
+            suffix.append(" ?", style="italic")
         if conv.unread:
-            text.append(f" ({conv.unread})", style="bold reverse")
-        text.truncate(26, overflow="ellipsis")
+            suffix.append(f" ({conv.unread})", style="bold reverse")
+        label = Text(conv.label)
+        label.truncate(max(1, cells - len(key) - 2 - suffix.cell_len), overflow="ellipsis")
+        text = Text.assemble((key, "dim"), (mark + " ", _presence_style(conv)), label, suffix)
+        text.truncate(max(4, cells), overflow="ellipsis")
         return text
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

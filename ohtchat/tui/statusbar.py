@@ -61,20 +61,20 @@ class StatusBar(Horizontal):
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $primary-background; color: $text; }
-    StatusBar > Static { width: auto; padding: 0 1; }
+    StatusBar > Static { width: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     StatusBar > #status-tor { text-style: bold; }
     StatusBar > ProgressBar { width: 24; }
     StatusBar > ProgressBar Bar { width: 14; }
-    StatusBar > #status-spacer { width: 1fr; }
+    StatusBar > #status-ring { width: 1fr; min-width: 8; }
     """
 
     def compose(self) -> ComposeResult:
-        """Tor state, bootstrap bar, onion, ring, and the last delivery state."""
+        """Tor state, bootstrap bar, onion, ring (shortened with … when the line is full),
+        and the last delivery state."""
         yield Static(id="status-tor")
         yield ProgressBar(total=100, show_eta=False, id="status-progress")
         yield Static(id="status-onion")
         yield Static(id="status-ring")
-        yield Static(id="status-spacer")
         yield Static(id="status-delivery")
 
     def show(self, model: ChatModel) -> None:

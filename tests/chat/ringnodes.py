@@ -7,6 +7,7 @@ every presence record can be found, so tests read ring and DHT state only once i
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,15 @@ RING_DEADLINE = 90.0
 
 
 def options(
-    data_dir: Path, name: str, bootstrap: list[str], listen: str | None = None
+    data_dir: Path, name: str, bootstrap: list[str], listen: str | None = None, **changes: Any
 ) -> NodeOptions:
-    """Options for a fast test node on loopback TCP."""
+    """Options for a fast test node on loopback TCP (``changes`` override fields)."""
+    return replace(_fast_options(data_dir, name, bootstrap, listen), **changes)
+
+
+def _fast_options(
+    data_dir: Path, name: str, bootstrap: list[str], listen: str | None
+) -> NodeOptions:
     return NodeOptions(
         data_dir=data_dir,
         transport="tcp",
@@ -54,17 +61,17 @@ def options(
     )
 
 
-async def start_ring(base: Path, names: list[str]) -> list[ChatNode]:
+async def start_ring(base: Path, names: list[str], **changes: Any) -> list[ChatNode]:
     """Start one node per name; the first creates the ring, the others join through it.
 
-    Returns once the ring is exact and every node finds every presence (see :func:`settle`).
+    ``changes`` override option fields on every node. Returns once the ring is exact and every
+    node finds every presence (see :func:`settle`).
     """
-    first = await ChatNode.start(options(base / names[0], names[0], []), PASS)
+    first = await ChatNode.start(options(base / names[0], names[0], [], **changes), PASS)
     nodes = [first]
     for name in names[1:]:
-        nodes.append(
-            await ChatNode.start(options(base / name, name, [first.listener.address]), PASS)
-        )
+        seed = [first.listener.address]
+        nodes.append(await ChatNode.start(options(base / name, name, seed, **changes), PASS))
     for n in nodes:
         await n.ready(RING_DEADLINE)
     await settle(nodes)

@@ -50,6 +50,7 @@ class FakeBackend:
         self.messages: list[dict[str, Any]] = []
         self.tor: dict[str, Any] = {"state": "running", "progress": 100, "summary": "Done"}
         self.executed: list[tuple[str, str | None]] = []
+        self.member = True  # on a ring (what /status says)
         self.dispatcher = Dispatcher(reraise_unexpected=True)
         self.dispatcher.set_plain_text_handler(self._plain)
         for name in (
@@ -62,6 +63,7 @@ class FakeBackend:
             "ftable",
             "whisper",
             "add",
+            "request",
             "rm",
             "channel",
             "channelcast",
@@ -144,7 +146,7 @@ class FakeBackend:
             name=self.name,
             onion="abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion",
             node_id="9" * 64,
-            member=True,
+            member=self.member,
             successor={"id": "c0ffee" + "0" * 58},
             predecessor={"id": "beef00" + "0" * 58},
             peers=len(self.net.nodes) - 1,
@@ -240,6 +242,21 @@ class FakeBackend:
         self.befriend(other)
         self.bus.publish("contact", account_id=other.account_id, name=other.name, state="added")
         return CommandResult.success(f"added {other.name}")
+
+    async def _request(self, cmd: Command) -> CommandResult:
+        """Like the node: the contact becomes pending; the request text is delivered to the
+        other side only (this side does not store it)."""
+        other = self.net.nodes.get(str(cmd.args["id"]))
+        if other is None:
+            raise NotFound(f"unknown account {cmd.args['id']}")
+        self.befriend(other)
+        self.contacts[other.account_id]["state"] = "pending"
+        self.bus.publish("contact", account_id=other.account_id, name=other.name, state="pending")
+        return CommandResult.success(
+            f"Contact request to {other.name}: delivered.",
+            account_id=other.account_id,
+            state="delivered",
+        )
 
     async def _rm(self, cmd: Command) -> CommandResult:
         cid = self.resolve(str(cmd.args["id"]))

@@ -100,3 +100,22 @@ def test_time_formatter_is_fixed_width_and_cached() -> None:
     assert times(3600 + 61) == " 1:01"
     assert times(3600 + 119) == " 1:01"
     assert len(calls) == 5  # 4 samples + one minute, formatted once
+
+
+def test_numbers_are_stable_when_conversations_come_and_go() -> None:
+    from ohtchat.tui.model import ChatModel
+
+    model = ChatModel()
+    model.set_contacts([{"account_id": "b" * 64, "name": "bob"}])
+    assert model.number("b" * 64) is None  # waits for both lists
+    model.set_channels([{"channel_id": "c" * 64, "name": "club"}])
+    assert (model.number("c" * 64), model.number("b" * 64)) == (1, 2)
+    model.on_channel({"channel_id": "a" * 64, "name": "aardvarks"})
+    model.on_contact({"account_id": "d" * 64, "name": "dora", "state": "added"})
+    assert [model.number(c) for c in ("c" * 64, "b" * 64, "a" * 64, "d" * 64)] == [1, 2, 3, 4]
+    nth = model.nth(2)
+    assert nth is not None and nth.id == "a" * 64
+    model.on_contact({"account_id": "b" * 64, "state": "removed"})
+    model.set_contacts([{"account_id": "d" * 64, "name": "dora"}])  # a refreshed list
+    model.on_contact({"account_id": "e" * 64, "name": "eve", "state": "added"})
+    assert model.number("d" * 64) == 4 and model.number("e" * 64) == 2  # the freed number

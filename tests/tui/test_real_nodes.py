@@ -197,7 +197,9 @@ async def test_contact_request_accept_then_whisper_between_two_clients(tmp_path:
                 "the whisper delivered in alice's log",
             )
             await until(pa, lambda: console_has(app_a, "Message delivered."), "the result")
-            assert [e.text for e in log_a.entries] == ["see you at 8"]
+            # Her own request's text shows too, before the whisper (issue 18).
+            assert [e.text for e in log_a.entries] == ["hi, it's alice", "see you at 8"]
+            assert log_a.entries[0].outgoing
             assert log_a.entries[-1].outgoing
             assert model_a.last_sent is not None and model_a.last_sent[1] == "delivered"
             assert static_text(app_a, "#status-delivery") == "last message: delivered"
@@ -258,8 +260,10 @@ async def test_contact_request_accept_then_whisper_between_two_clients(tmp_path:
             prompt.focus()
             await pa.press("slash", "w", "h", "tab")
             await until(pa, lambda: prompt.value == "/whisper ", "/wh completed")
-            await pa.press("b", "tab")
-            await until(pa, lambda: prompt.value == "/whisper bob ", "b completed to bob")
+            # "bo", not "b": contacts also complete by account id (hex), and bob's id starts
+            # with "b" in one run of sixteen, which would make "b" ambiguous.
+            await pa.press("b", "o", "tab")
+            await until(pa, lambda: prompt.value == "/whisper bob ", "bo completed to bob")
             prompt.value, prompt.cursor_position = "/c", 2
             await pa.press("tab")
             await until(
@@ -329,8 +333,9 @@ async def test_ringcast_and_channel_between_two_clients(tmp_path: Path) -> None:
             assert "# chess" in sidebar_text(app_b)
             assert "ringcast" in model_b.conversations  # kept when /channels reloads
 
-            # Alice switches with the keyboard (channels sort by name: chess, ringcast).
-            keys = ("ctrl+n", "ctrl+n", "ctrl+p", "alt+2", "alt+9", "ctrl+p")
+            # Alice switches with the keyboard (channels sort by name: chess, ringcast; their
+            # Alt numbers stay as given: ringcast came first, 1, and chess is 2).
+            keys = ("ctrl+n", "ctrl+n", "ctrl+p", "alt+1", "alt+9", "ctrl+p")
             wanted = [cid, "ringcast", cid, "ringcast", "ringcast", cid]
             for key, want in zip(keys, wanted, strict=True):
                 await pa.press(key)

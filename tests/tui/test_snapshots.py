@@ -115,3 +115,12 @@ def test_unlock_screen_russian(snap_compare) -> None:
         assert snap_compare(
             app, terminal_size=SIZE, run_before=lambda p: steady(p, ready=setup_shown)
         )
+
+
+def test_main_screen_80x24(snap_compare) -> None:
+    """tmux's default size: narrow sidebar, small console, one-line input, nothing cut."""
+    assert snap_compare(
+        main_app(),
+        terminal_size=(80, 24),
+        run_before=lambda p: steady(p, "alt+2", shown=conversation_open),
+    )

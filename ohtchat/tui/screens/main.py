@@ -10,13 +10,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import Input, Static
 
 from ohtchat.chat.api import Backend
 from ohtchat.chat.node import RINGCAST_CONVERSATION
 from ohtchat.commands.lexer import quote
-from ohtchat.i18n import N_, _
+from ohtchat.i18n import _
+from ohtchat.tui.console import Console
+from ohtchat.tui.layout import key_hints, layout_classes, sidebar_width
 from ohtchat.tui.log import MessageLog
 from ohtchat.tui.messages import (
     CommandDone,
@@ -38,17 +41,6 @@ HISTORY_PAGE = 2000
 
 MAX_HISTORY = 100_000
 """The most ``/history`` returns (the command's maximum)."""
-
-KEY_HINTS = (
-    ("Ctrl-Q", N_("quit")),
-    ("F1", N_("help")),
-    ("Ctrl-N/P", N_("next/previous")),
-    ("Alt-1…9", N_("open")),
-    ("Ctrl-F", N_("search")),
-    ("Ctrl-R", N_("ring")),
-    ("Ctrl-T", N_("theme")),
-)
-
 
 #: What Textual reports for ESC+digit (Alt-1…9) in some terminals, tmux among them: the
 #: characters a macOS keyboard types with Option-1…9. Bound too, so Alt-digits always work.
@@ -78,6 +70,10 @@ class MainScreen(Screen[None]):
     #candidates { height: auto; max-height: 3; color: $text-muted; padding: 0 1; display: none; }
     #candidates.-open { display: block; }
     #keys { height: 1; color: $text-muted; background: $panel; padding: 0 1; }
+    MainScreen.-short #console { height: 4; }
+    MainScreen.-narrow StatusBar > ProgressBar { width: 12; }
+    MainScreen.-narrow StatusBar > ProgressBar Bar { width: 6; }
+    MainScreen.-short #prompt { height: 1; border: none; padding: 0 1; background: $boost; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "cycle(1)", priority=True, show=False),
@@ -88,6 +84,7 @@ class MainScreen(Screen[None]):
         ),
         Binding("ctrl+f", "search_box", priority=True, show=False),
         Binding("f1", "command('/help')", priority=True, show=False),
+        Binding("f2", "toggle_sidebar", priority=True, show=False),
         Binding("ctrl+r", "command('/ftable')", priority=True, show=False),
         Binding("ctrl+t", "toggle_theme", priority=True, show=False),
         Binding("ctrl+q", "command('/quit')", priority=True, show=False),
@@ -103,6 +100,7 @@ class MainScreen(Screen[None]):
         self.requested: dict[str, int] = {}
         self.pending_scroll: str | None = None
         self.results = ResultHandler(self)
+        self.sidebar_choice: bool | None = None  # F2: None follows the terminal's width
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -113,7 +111,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="chat"):
                 yield Static(id="conv-title")
                 yield MessageLog(id="log", times=TimeFormatter(self.tz))
-                yield RichLog(id="console", wrap=True, markup=False, max_lines=1000)
+                yield Console(id="console")
                 yield Input(
                     placeholder=_("Search messages (Enter searches, Esc closes)"), id="search"
                 )
@@ -124,19 +122,23 @@ class MainScreen(Screen[None]):
                     id="prompt",
                 )
         yield StatusBar()
-        yield Static(self._key_hints(), id="keys")
+        yield Static(key_hints(self.app.size.width), id="keys")
 
-    @staticmethod
-    def _key_hints() -> Text:
-        text = Text()
-        for n, (key, what) in enumerate(KEY_HINTS):
-            text.append(("  " if n else "") + key, style="bold")
-            text.append(" " + _(what))
-        return text
+    def on_resize(self, event: Resize) -> None:
+        """Fit the terminal: sidebar width, compact console/input, the key hints that fit."""
+        self.fit(event.size.width, event.size.height)
+
+    def fit(self, width: int, height: int) -> None:
+        """Apply the layout for a ``width`` × ``height`` terminal."""
+        for name, wanted in layout_classes(width, height).items():
+            self.set_class(wanted, name)
+        self.query_one(Sidebar).fit(sidebar_width(width, self.sidebar_choice))
+        self.query_one("#keys", Static).update(key_hints(width))
 
     def on_mount(self) -> None:
         """Greet, load lists and status, follow the node's events."""
-        self.console.write(Text(_("Type /help for the commands; Tab completes."), style="dim"))
+        self.console.say(Text(_("Type /help for the commands; Tab completes."), style="dim"))
+        self.fit(self.app.size.width, self.app.size.height)
         self.redraw()
         for line in ("/status", "/channels", "/contacts"):
             self.run_line(line, quiet=True)
@@ -149,9 +151,9 @@ class MainScreen(Screen[None]):
         return self.query_one("#log", MessageLog)
 
     @property
-    def console(self) -> RichLog:
+    def console(self) -> Console:
         """The pane showing command output."""
-        return self.query_one("#console", RichLog)
+        return self.query_one("#console", Console)
 
     def redraw(self) -> None:
         """Sidebar, title and status bar from the model."""
@@ -205,7 +207,7 @@ class MainScreen(Screen[None]):
         line = message.line
         plain = not line.startswith("/") or line.startswith("//")
         if plain and self.model.current is None:
-            self.console.write(
+            self.console.say(
                 Text(_("No conversation is open: pick one on the left."), style="bold red")
             )
             return
@@ -233,7 +235,7 @@ class MainScreen(Screen[None]):
             return
         log = self.log_view
         first = log.entries[0].msg_id if log.entries and message.requested > HISTORY_PAGE else None
-        log.set_messages(message.messages)
+        log.set_messages(self.model.with_local(message.conversation, message.messages))
         target = self.pending_scroll or first
         self.pending_scroll = None
         if target:
@@ -242,7 +244,10 @@ class MainScreen(Screen[None]):
     @on(Completions)
     def _completions(self, message: Completions) -> None:
         box = self.query_one("#candidates", Static)
-        box.update("  ".join(message.words[:60]))
+        text = Text()
+        for n, word in enumerate(message.words[:60]):
+            text.append(("  " if n else "") + word, style="reverse" if n == message.current else "")
+        box.update(text)
         box.set_class(len(message.words) > 1, "-open")
 
     @on(Input.Submitted, "#search")
@@ -250,6 +255,7 @@ class MainScreen(Screen[None]):
         message.stop()
         text = message.value.strip()
         self.log_view.set_highlight(text)
+        self._close_search()  # the results come as a view; its Esc must not find it open
         if text:
             self.run_line(f"/search {text}")
 
@@ -262,7 +268,7 @@ class MainScreen(Screen[None]):
     def open(self, cid: str, *, scroll_to: str | None = None) -> None:
         """Open conversation ``cid``: load its history, reset its unread count."""
         if self.model.select(cid) is None:
-            self.console.write(Text(_("Unknown conversation."), style="bold red"))
+            self.console.say(Text(_("Unknown conversation."), style="bold red"))
             return
         self.pending_scroll = scroll_to
         self.log_view.set_messages([])
@@ -293,6 +299,11 @@ class MainScreen(Screen[None]):
         if conv is not None:
             self.open(conv.id)
 
+    def action_toggle_sidebar(self) -> None:
+        """F2: hide or show the sidebar (overriding the automatic choice for this width)."""
+        self.sidebar_choice = not self.query_one(Sidebar).display
+        self.fit(self.app.size.width, self.app.size.height)
+
     def action_search_box(self) -> None:
         """Show the search box and focus it."""
         box = self.query_one("#search", Input)
@@ -301,12 +312,15 @@ class MainScreen(Screen[None]):
 
     def action_escape(self) -> None:
         """Close the search box (clearing the highlight) and go back to the input line."""
-        box = self.query_one("#search", Input)
-        if box.has_class("-open"):
-            box.remove_class("-open")
-            box.value = ""
-            self.log_view.set_highlight("")
+        self._close_search()
+        self.log_view.set_highlight("")
         self.query_one("#candidates").remove_class("-open")
+        self.query_one(Prompt).focus()
+
+    def _close_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.remove_class("-open")
+        box.value = ""
         self.query_one(Prompt).focus()
 
     def action_command(self, line: str) -> None:
