@@ -88,7 +88,12 @@ class Contacts:
             text,
             {"name": self.chat.account.name},
         )
-        return contact, await self.chat.send_item(to, item)
+        if not text:
+            return contact, await self.chat.send_item(to, item)
+        # The request's text is the first message of the conversation: kept on this side too.
+        msg = self.chat.store_sent(item)
+        state = await self.chat.send_item(to, item)
+        return contact, self.chat.set_state(msg, state).state
 
     async def add(self, ref: str) -> tuple[Contact, MessageState]:
         """``/add ID``: accept a request, or add and send a request of our own."""

@@ -225,18 +225,23 @@ class ChatService:
             self.contacts.answered(presence.account_id)
         return receipt
 
+    def store_sent(self, item: ChatItem) -> Message:
+        """Keep an outgoing item's text as our message in its conversation (state sending)."""
+        msg = Message(
+            item.msg_id, item.to, self.me, item.text, item.sent_at, MessageState.SENDING, read=True
+        )
+        self.store.append_message(msg)
+        self.emit_message(msg)
+        return msg
+
     async def whisper(self, ref: str, text: str) -> Message:
         """``/whisper``: send ``text`` to an account; returns the stored message (final state)."""
         to = self.resolve(ref)
         if to == self.me:
             raise ChatError("cannot whisper to yourself")
-        msg = Message(new_msg_id(), to, self.me, text, self.now(), MessageState.SENDING, read=True)
-        self.store.append_message(msg)
-        self.emit_message(msg)
-        extra = {"name": self.account.name}
-        state = await self.send_item(
-            to, ChatItem("whisper", msg.msg_id, to, msg.timestamp, text, extra)
-        )
+        item = ChatItem("whisper", new_msg_id(), to, self.now(), text, {"name": self.account.name})
+        msg = self.store_sent(item)
+        state = await self.send_item(to, item)
         current = self.store.get_message(msg.msg_id)
         if current.state is MessageState.DELIVERED:
             return current  # the recipient's receipt came back before the mailbox put returned

@@ -43,7 +43,6 @@ class ChatModel:
     last_sent: tuple[str, str] | None = None  # (msg_id, state) of the last message sent
     numbers: dict[str, int] = field(default_factory=dict)  # Alt-n: stable once given
     loaded: set[Kind] = field(default_factory=set)  # lists seen (numbering waits for both)
-    local: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # see add_local
 
     def ordered(self) -> list[Conversation]:
         """Channels first, then contacts; each by name (case-insensitive), then id."""
@@ -126,21 +125,6 @@ class ChatModel:
             if number == index + 1:
                 return self.conversations.get(cid)
         return None
-
-    def add_local(self, message: dict[str, Any]) -> None:
-        """Keep a message the node does not store for this side (the text of one's own
-        contact request), to be shown in its conversation whenever it is loaded."""
-        self.local.setdefault(str(message.get("conversation", "")), []).append(message)
-
-    def with_local(self, cid: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``messages`` of ``cid`` with its local messages merged in by time (a local one is
-        left out once the node's history has the same outgoing text)."""
-        local = self.local.get(cid)
-        if not local:
-            return messages
-        sent = {str(m.get("text", "")) for m in messages if m.get("outgoing")}
-        extra = [m for m in local if str(m.get("text", "")) not in sent]
-        return sorted([*messages, *extra], key=lambda m: _float(m.get("timestamp")))
 
     def on_message(self, data: dict[str, Any]) -> bool:
         """Account a ``message`` event; True when it arrived in a conversation not open."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import time
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -24,7 +22,6 @@ _CHANGES_CONTACTS = {"add", "rm", "request"}
 _CHANGES_CHANNELS = {"channel", "join", "leave"}
 # Commands that join the ring: their failures are superseded once the node is a member.
 _JOINS_RING = {"connect", "create"}
-_local_ids = itertools.count(1)
 
 
 def parsed_command(line: str) -> Command | None:
@@ -80,8 +77,6 @@ class ResultHandler:
         s = self.screen
         if name == "status":
             self.membership(data)
-        elif name == "request" and data.get("account_id"):
-            self._own_request(done.line, data)
         elif name == "contacts":
             s.model.set_contacts([c for c in data.get("contacts") or [] if isinstance(c, dict)])
         elif name == "channels":
@@ -118,29 +113,7 @@ class ResultHandler:
             return
         msgs = [m for m in data.get("messages") or [] if isinstance(m, dict)]
         s.requested[cid] = max(len(msgs), 1)
-        s.log_view.set_messages(s.model.with_local(cid, msgs))
-
-    def _own_request(self, line: str, data: dict[str, Any]) -> None:
-        """Show the text of one's own ``/request`` in the conversation with that account (the
-        node keeps only the requests it receives)."""
-        cmd = parsed_command(line)
-        text = str(cmd.args.get("message") or "") if cmd is not None else ""
-        if not text:
-            return
-        s = self.screen
-        message = {
-            "msg_id": f"local-request-{next(_local_ids)}",
-            "conversation": str(data["account_id"]),
-            "sender": str(s.model.status.get("account_id") or ""),
-            "sender_name": str(s.model.status.get("name") or _("me")),
-            "text": text,
-            "timestamp": time.time(),
-            "state": str(data.get("state") or "sending"),
-            "outgoing": True,
-        }
-        s.model.add_local(message)
-        if s.model.current == message["conversation"]:
-            s.log_view.append(message)
+        s.log_view.set_messages(msgs)
 
     def membership(self, data: dict[str, Any], *, announce: bool = True) -> None:
         """Merge a status; on becoming a ring member, say so (unless ``announce`` is off) and

@@ -244,14 +244,16 @@ class FakeBackend:
         return CommandResult.success(f"added {other.name}")
 
     async def _request(self, cmd: Command) -> CommandResult:
-        """Like the node: the contact becomes pending; the request text is delivered to the
-        other side only (this side does not store it)."""
+        """Like the node: the contact becomes pending; the request text is sent like a
+        whisper (stored on both sides)."""
         other = self.net.nodes.get(str(cmd.args["id"]))
         if other is None:
             raise NotFound(f"unknown account {cmd.args['id']}")
         self.befriend(other)
         self.contacts[other.account_id]["state"] = "pending"
         self.bus.publish("contact", account_id=other.account_id, name=other.name, state="pending")
+        if cmd.args.get("message"):
+            await self._send(other.account_id, str(cmd.args["message"]))
         return CommandResult.success(
             f"Contact request to {other.name}: delivered.",
             account_id=other.account_id,

@@ -235,7 +235,7 @@ class MainScreen(Screen[None]):
             return
         log = self.log_view
         first = log.entries[0].msg_id if log.entries and message.requested > HISTORY_PAGE else None
-        log.set_messages(self.model.with_local(message.conversation, message.messages))
+        log.set_messages(message.messages)
         target = self.pending_scroll or first
         self.pending_scroll = None
         if target:
