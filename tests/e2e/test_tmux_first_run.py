@@ -32,6 +32,11 @@ def _start(session: str, data_dir: Path, status_file: Path) -> None:
     tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", argv)
 
 
+def cursor_row(session: str) -> int:
+    """The terminal cursor's row: Textual puts it in the focused input."""
+    return int(tmux("display-message", "-p", "-t", session, "#{cursor_y}").strip() or -1)
+
+
 async def _quit_and_check_status(session: str, status_file: Path) -> None:
     tmux("send-keys", "-t", session, "C-q")
     status = await eventually(
@@ -55,13 +60,21 @@ async def test_plain_ohtchat_creates_the_account_then_opens_the_client(tmp_path:
         await wait_screen("first", "Alice")
         dots = "•" * len(PASSPHRASE)
         for field in (1, 2):
+            # Keys typed right after Tab can reach the field Tab leaves (the focus moves after
+            # they are read), so each field is typed into only once the terminal cursor, which
+            # follows the focused input, has moved to it.
+            row = cursor_row("first")
             tmux("send-keys", "-t", "first", "Tab")
+            await eventually(lambda r=row: cursor_row("first") > r, f"focus on field {field}")
             tmux("send-keys", "-t", "first", "-l", PASSPHRASE)
-            await eventually(
-                lambda f=field: screen("first").count(dots) >= f,
-                f"passphrase field {field} filled",
-                step=0.3,
-            )
+            try:
+                await eventually(
+                    lambda f=field: screen("first").count(dots) >= f,
+                    f"passphrase field {field} filled",
+                    step=0.3,
+                )
+            except AssertionError as err:
+                raise AssertionError(f"{err}\n{screen('first')}") from None
         tmux("send-keys", "-t", "first", "Enter")
         await wait_screen("first", "No conversation open", NETWORK_DEADLINE)
         assert Store.exists(data_dir)
