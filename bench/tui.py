@@ -17,8 +17,10 @@ from typing import Any
 
 from textual.geometry import Region
 
-from ohtchat.chat.api import Event, EventBus
-from ohtchat.commands import Command, CommandResult, Dispatcher, complete
+from ohtchat.api.bus import EventBus
+from ohtchat.api.events import NodeEvent
+from ohtchat.api.results import CommandResult
+from ohtchat.commands import Command, Dispatcher, complete
 from ohtchat.commands.complete import StaticCompletions
 from ohtchat.i18n import set_language
 from ohtchat.tui.app import OhtchatApp
@@ -52,7 +54,7 @@ class BenchBackend:
     async def execute(self, line: str, conversation: str | None = None) -> CommandResult:
         return await self.d.execute(line)
 
-    def events(self) -> AsyncIterator[Event]:
+    def events(self) -> AsyncIterator[NodeEvent]:
         return self.bus.subscribe()
 
     async def complete(self, line: str, cursor: int) -> list[str]:

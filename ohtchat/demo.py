@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ohtchat.chat.api import Event
+from ohtchat.api.events import LogEvent, NodeEvent
 from ohtchat.chat.node import ChatNode, NodeOptions
 from ohtchat.chord.config import ChordConfig
 from ohtchat.i18n import _
@@ -48,7 +48,7 @@ class Bot:
             with contextlib.suppress(Exception):
                 await self.react(ev)
 
-    async def react(self, ev: Event) -> None:
+    async def react(self, ev: NodeEvent) -> None:
         """One reaction to one event."""
         me = self.node.account.account_id
         d = ev.data
@@ -124,7 +124,7 @@ async def _welcome(user: ChatNode) -> None:
         _("Pick a bot on the left (Alt-1…3) and type a message; it answers."),
         _("Or try /ringcast hello everyone, /channel NAME, /status, /ftable, /help."),
     ):
-        user.bus.publish("log", level="info", text=line)
+        user.bus.publish(LogEvent("info", line))
 
 
 async def run_demo(

@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ohtchat.commands.dispatch import CommandResult
+from ohtchat.api.results import CommandResult
 
 
 @dataclass(frozen=True)

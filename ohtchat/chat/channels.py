@@ -13,6 +13,7 @@ import asyncio
 import os
 from typing import TYPE_CHECKING, Any
 
+from ohtchat.api.events import ChannelEvent
 from ohtchat.chat.envelopes import ChatItem, new_msg_id
 from ohtchat.store import Channel, Message, MessageState
 from ohtchat.wire.envelope import pack, unpack
@@ -84,7 +85,7 @@ class Channels:
         )
         self.chat.store.put_channel(ch)
         await self._publish(ch)
-        self.chat.bus.publish("channel", channel_id=cid, name=ch.name, members=list(ch.members))
+        self.chat.bus.publish(ChannelEvent(cid, ch.name, ch.members))
         return ch
 
     async def join(self, channel_id: str) -> Channel:
@@ -109,9 +110,7 @@ class Channels:
         self.chat.store.put_channel(ch)
         await self._publish(ch)
         await self._tell(ch, "channel_join", "", {"channel_name": ch.name})
-        self.chat.bus.publish(
-            "channel", channel_id=channel_id, name=ch.name, members=list(ch.members)
-        )
+        self.chat.bus.publish(ChannelEvent(channel_id, ch.name, ch.members))
         return ch
 
     async def leave(self, ref: str) -> Channel:
@@ -119,7 +118,7 @@ class Channels:
         ch = self.find(ref)
         await self._tell(ch, "channel_leave", "", {})
         self.chat.store.delete_channel(ch.channel_id)
-        self.chat.bus.publish("channel", channel_id=ch.channel_id, name=ch.name, members=[])
+        self.chat.bus.publish(ChannelEvent(ch.channel_id, ch.name, ()))
         return ch
 
     async def cast(self, ref: str, text: str) -> tuple[Message, dict[str, str]]:
@@ -207,6 +206,4 @@ class Channels:
         elif item.kind == "channel_msg":
             self.chat.store_received(ch.channel_id, sender, item)
             return
-        self.chat.bus.publish(
-            "channel", channel_id=ch.channel_id, name=ch.name, members=list(ch.members)
-        )
+        self.chat.bus.publish(ChannelEvent(ch.channel_id, ch.name, ch.members))

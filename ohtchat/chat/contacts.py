@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from ohtchat.api.events import ContactEvent, PresenceEvent
 from ohtchat.chat.envelopes import ChatItem, new_msg_id
 from ohtchat.store import Contact, ContactState, Message, MessageState, Store
 
@@ -68,7 +69,7 @@ class Contacts:
             pub or (old.account_public if old else b""),
         )
         self.store.put_contact(contact)
-        self.chat.bus.publish("contact", account_id=acct_id, name=contact.name, state=state)
+        self.chat.bus.publish(ContactEvent(acct_id, contact.name, state))
         return contact
 
     def remember_stranger(self, acct_id: str, pub: bytes) -> None:
@@ -122,7 +123,7 @@ class Contacts:
         acct = self.chat.resolve(ref)
         contact = self.store.get_contact(acct)
         self.store.delete_contact(acct)
-        self.chat.bus.publish("contact", account_id=acct, name=contact.name, state="removed")
+        self.chat.bus.publish(ContactEvent(acct, contact.name, "removed"))
         return contact
 
     def on_item(self, sender: str, sender_pub: bytes, item: ChatItem) -> None:
@@ -190,6 +191,4 @@ class Contacts:
             now = self.presence(c.account_id)
             if self.chat._presence_shown.get(c.account_id) != now:
                 self.chat._presence_shown[c.account_id] = now
-                self.chat.bus.publish(
-                    "presence", account_id=c.account_id, name=c.name, presence=now
-                )
+                self.chat.bus.publish(PresenceEvent(c.account_id, c.name, now))

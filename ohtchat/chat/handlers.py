@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ohtchat.api.codec import to_data
+from ohtchat.api.results import CommandResult
 from ohtchat.chat.accounts import AccountError
 from ohtchat.chat.channels import ChannelError
 from ohtchat.chat.presence import PresenceError
@@ -17,7 +19,6 @@ from ohtchat.chord.rpc import PeerRef
 from ohtchat.commands import (
     Command,
     CommandFailed,
-    CommandResult,
     Completion,
     NotFound,
     Unavailable,
@@ -42,28 +43,6 @@ def peer_data(p: PeerRef | None) -> dict[str, Any] | None:
 def peer_text(p: PeerRef | None) -> str:
     """A peer as one short line."""
     return _("(none)") if p is None else f"{short_id(p.id)}  {p.onion}  {p.address}"
-
-
-def status_data(node: ChatNode) -> dict[str, Any]:
-    """The data of ``/status`` (also sent as the ``status`` event)."""
-    info = node.ring.info()
-    tor: dict[str, Any] = {"state": "off", "progress": 0, "summary": ""}
-    if node.tor is not None:
-        st = node.tor.status
-        tor = {"state": st.state.value, "progress": st.progress, "summary": st.summary}
-    return {
-        "account_id": node.account.account_id,
-        "name": node.account.name,
-        "onion": node.identity.onion,
-        "node_id": f"{node.identity.node_id:064x}",
-        "address": node.chord.me.address,
-        "transport": node.options.transport,
-        "member": info.member,
-        "successor": peer_data(info.successor),
-        "predecessor": peer_data(info.predecessor),
-        "peers": len(node.ring.peers()),
-        "tor": tor,
-    }
 
 
 def register_all(node: ChatNode) -> None:
@@ -92,7 +71,8 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
     """Handlers of the NETWORK, DHT, CONFIG, TOR groups and /status, /quit."""
 
     async def status(cmd: Command) -> CommandResult:
-        data = status_data(node)
+        view = node.status_view()
+        data = to_data(view)
         lines = [
             _("Account: {name} ({id})").format(name=data["name"], id=data["account_id"]),
             _("Onion: {onion}").format(onion=data["onion"]),
@@ -106,7 +86,7 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
                 transport=data["transport"], tor=data["tor"]["state"]
             ),
         ]
-        return CommandResult.success("\n".join(lines), **data)
+        return CommandResult.success("\n".join(lines), view)
 
     async def peers(cmd: Command) -> CommandResult:
         ps = node.ring.peers()

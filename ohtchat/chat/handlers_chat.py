@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
+from ohtchat.api.codec import to_data
+from ohtchat.api.results import CommandResult
 from ohtchat.chat.accounts import decrypt_text, encrypt_text, verify_text
 from ohtchat.chat.handlers import Handler
 from ohtchat.chat.service import ChatError
-from ohtchat.commands import Command, CommandResult, NotFound, PlainText
+from ohtchat.commands import Command, NotFound, PlainText
 from ohtchat.i18n import _, format_datetime, ngettext
 from ohtchat.store import Message
 
@@ -191,14 +193,14 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         return CommandResult.success(
             "\n".join(_line(node, m) for m in msgs) or _("No messages."),
             conversation=conv,
-            messages=[node.chat.message_data(m) for m in msgs],
+            messages=[to_data(node.chat.message_view(m)) for m in msgs],
         )
 
     async def search(cmd: Command) -> CommandResult:
         msgs = node.store.search(str(cmd.args["text"]), limit=100)
         return CommandResult.success(
             "\n".join(_line(node, m) for m in msgs) or _("Nothing found."),
-            messages=[node.chat.message_data(m) for m in msgs],
+            messages=[to_data(node.chat.message_view(m)) for m in msgs],
         )
 
     async def plain(item: PlainText) -> CommandResult:
@@ -238,7 +240,7 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
 
 def _sent(node: ChatNode, msg: Message) -> CommandResult:
     state = str(msg.state)
-    data = {**node.chat.message_data(msg), "state": state}
+    data = {**to_data(node.chat.message_view(msg)), "state": state}
     if state == "failed":
         text = _("Message could not be sent: the recipient is unknown.")
         return CommandResult(False, text, {**data, "error": "undeliverable"})

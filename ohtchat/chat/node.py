@@ -1,6 +1,6 @@
 """A running ohtchat node: store, identity, transport, sessions, ring, DHT, ringcast, chat.
 
-:class:`ChatNode` is the in-process :class:`~ohtchat.chat.api.Backend`: the TUI, the headless
+:class:`ChatNode` is the in-process :class:`~ohtchat.api.backend.Backend`: the TUI, the headless
 ``--serve`` daemon and the tests drive it through ``execute(line)`` and ``events()``.
 """
 
@@ -16,8 +16,13 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from ohtchat.api.bus import EventBus
+from ohtchat.api.constants import JOIN_TOPIC
+from ohtchat.api.events import LogEvent, NodeEvent, RingEvent, StatusEvent
+from ohtchat.api.ops import Operation, SendText
+from ohtchat.api.results import CommandResult
+from ohtchat.api.views import PeerView, StatusView, TorView
 from ohtchat.chat.accounts import Accounts, LocalAccount
-from ohtchat.chat.api import Event, EventBus
 from ohtchat.chat.options import RINGCAST_CONVERSATION, NodeError, NodeOptions, open_store
 from ohtchat.chat.service import METHODS as CHAT_METHODS
 from ohtchat.chat.service import ChatService
@@ -27,7 +32,8 @@ from ohtchat.chord.node import ChordNode
 from ohtchat.chord.rpc import PeerRef
 from ohtchat.chord.service import ChordService
 from ohtchat.chord.session_client import SessionChordClient, serve_methods
-from ohtchat.commands.dispatch import CommandResult, Dispatcher
+from ohtchat.commands.dispatch import Dispatcher
+from ohtchat.commands.parser import Command, PlainText
 from ohtchat.config import Config
 from ohtchat.dht.node import METHODS as DHT_METHODS
 from ohtchat.dht.node import Dht
@@ -189,9 +195,7 @@ class ChatNode(TorSupport):
                 else:
                     await self.ring.create()
             except (ChordError, OSError) as exc:
-                self.bus.publish(
-                    "log", level="warning", text=f"joining the ring failed: {exc}", topic="join"
-                )
+                self.bus.publish(LogEvent("warning", f"joining the ring failed: {exc}", JOIN_TOPIC))
                 await asyncio.sleep(self.options.join_retry)
         self.dht.start()
         self._joined.set()
@@ -244,11 +248,12 @@ class ChatNode(TorSupport):
     def _publish_ring(self) -> None:
         info = self.ring.info()
         self.bus.publish(
-            "ring",
-            member=info.member,
-            successor=_peer(info.successor),
-            predecessor=_peer(info.predecessor),
-            peers=len(self.ring.peers()),
+            RingEvent(
+                info.member,
+                peer_view(info.successor),
+                peer_view(info.predecessor),
+                len(self.ring.peers()),
+            )
         )
 
     def reload_config(self) -> None:
@@ -309,9 +314,7 @@ class ChatNode(TorSupport):
         # Return once the ring knows where we are now (the join loop publishes our presence).
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._announced.wait(), 120)
-        self.bus.publish(
-            "status", onion=self.identity.onion, node_id=f"{self.identity.node_id:064x}"
-        )
+        self.bus.publish(StatusEvent.of(self.status_view()))
         return self.identity.onion
 
     async def stop(self) -> None:
@@ -345,7 +348,17 @@ class ChatNode(TorSupport):
         finally:
             _CONVERSATION.reset(token)
 
-    def events(self) -> AsyncIterator[Event]:
+    async def call(self, op: Operation) -> CommandResult:
+        """Run one typed operation."""
+        if isinstance(op, SendText):
+            token = _CONVERSATION.set(op.conversation)
+            try:
+                return await self.dispatcher.dispatch(PlainText(op.text))
+            finally:
+                _CONVERSATION.reset(token)
+        return await self.dispatcher.dispatch(Command(op.command_name, op.args()))
+
+    def events(self) -> AsyncIterator[NodeEvent]:
         """The node's events from now on."""
         return self.bus.subscribe()
 
@@ -356,11 +369,33 @@ class ChatNode(TorSupport):
 
         return complete(line, cursor, completions(self))
 
+    def status_view(self) -> StatusView:
+        """Who and where this node is, and whether it is on the ring (``/status``)."""
+        info = self.ring.info()
+        tor = TorView()
+        if self.tor is not None:
+            st = self.tor.status
+            tor = TorView(st.state.value, st.progress, st.summary)
+        return StatusView(
+            account_id=self.account.account_id,
+            name=self.account.name,
+            onion=self.identity.onion,
+            node_id=f"{self.identity.node_id:064x}",
+            address=self.chord.me.address,
+            transport=self.options.transport,
+            member=info.member,
+            successor=peer_view(info.successor),
+            predecessor=peer_view(info.predecessor),
+            peers=len(self.ring.peers()),
+            tor=tor,
+        )
+
     @property
     def current_conversation(self) -> str | None:
         """The conversation of the :meth:`execute` call being handled."""
         return _CONVERSATION.get()
 
 
-def _peer(p: PeerRef | None) -> dict[str, Any] | None:
-    return None if p is None else {"id": f"{p.id:064x}", "onion": p.onion, "address": p.address}
+def peer_view(p: PeerRef | None) -> PeerView | None:
+    """A ring peer as UIs see it."""
+    return None if p is None else PeerView(f"{p.id:064x}", p.onion, p.address)

@@ -15,8 +15,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ohtchat.api.bus import EventBus
+from ohtchat.api.events import MessageEvent, MessageStateEvent
+from ohtchat.api.views import MessageView
 from ohtchat.chat.accounts import LocalAccount, fingerprint
-from ohtchat.chat.api import EventBus
 from ohtchat.chat.envelopes import MAX_TEXT, ChatItem, new_msg_id, seal_item
 from ohtchat.chat.options import RINGCAST_CONVERSATION
 from ohtchat.chat.presence import (
@@ -250,27 +252,25 @@ class ChatService:
     def set_state(self, msg: Message, state: MessageState) -> Message:
         """Record and announce a message's new delivery state."""
         updated = self.store.update_message_state(msg.msg_id, state)
-        self.bus.publish(
-            "message_state", msg_id=msg.msg_id, conversation=msg.conversation, state=str(state)
-        )
+        self.bus.publish(MessageStateEvent(msg.msg_id, msg.conversation, str(state)))
         return updated
 
     def emit_message(self, msg: Message) -> None:
         """Announce a message (sent or received) to the UIs."""
-        self.bus.publish("message", **self.message_data(msg))
+        self.bus.publish(MessageEvent.of(self.message_view(msg)))
 
-    def message_data(self, msg: Message) -> dict[str, Any]:
-        """The JSON form of a message for results and events."""
-        return {
-            "msg_id": msg.msg_id,
-            "conversation": msg.conversation,
-            "sender": msg.sender,
-            "sender_name": self.name_of(msg.sender),
-            "text": msg.text,
-            "timestamp": msg.timestamp,
-            "state": str(msg.state),
-            "outgoing": msg.sender == self.me,
-        }
+    def message_view(self, msg: Message) -> MessageView:
+        """A message as UIs see it, in results and events."""
+        return MessageView(
+            msg_id=msg.msg_id,
+            conversation=msg.conversation,
+            sender=msg.sender,
+            sender_name=self.name_of(msg.sender),
+            text=msg.text,
+            timestamp=msg.timestamp,
+            state=str(msg.state),
+            outgoing=msg.sender == self.me,
+        )
 
     # ------------------------------------------------------------------ receiving
     async def handle_rpc(self, peer: PeerIdentity, method: str, params: Fields) -> dict[str, Any]:

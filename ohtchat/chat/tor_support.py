@@ -12,10 +12,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ohtchat.api.constants import JOIN_TOPIC
+from ohtchat.api.events import LogEvent, TorEvent
 from ohtchat.transport.base import Listener, Transport
 
 if TYPE_CHECKING:
-    from ohtchat.chat.api import EventBus
+    from ohtchat.api.bus import EventBus
     from ohtchat.chat.options import NodeOptions
     from ohtchat.chat.service import ChatService
     from ohtchat.chord.node import ChordNode
@@ -86,9 +88,7 @@ class TorSupport:
 
     async def _on_tor_restart(self) -> None:
         """Tor came back: sessions through the old tor are dead; republish and rejoin."""
-        self.bus.publish(
-            "log", level="warning", text="tor restarted; rejoining the ring", topic="join"
-        )
+        self.bus.publish(LogEvent("warning", "tor restarted; rejoining the ring", JOIN_TOPIC))
         if self.listener is not None:
             with contextlib.suppress(Exception):
                 await self.listener.wait_published()  # type: ignore[attr-defined]
@@ -103,4 +103,4 @@ class TorSupport:
         while self.tor is None:
             await asyncio.sleep(0.1)
         async for st in self.tor.subscribe():
-            self.bus.publish("tor", state=st.state.value, progress=st.progress, summary=st.summary)
+            self.bus.publish(TorEvent(st.state.value, st.progress, st.summary))

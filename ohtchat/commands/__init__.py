@@ -9,7 +9,7 @@ from ohtchat.commands.complete import (
     complete,
     completion_context,
 )
-from ohtchat.commands.dispatch import CommandResult, Dispatcher, Handler, PlainTextHandler
+from ohtchat.commands.dispatch import Dispatcher, Handler, PlainTextHandler
 from ohtchat.commands.errors import (
     CommandError,
     CommandFailed,
@@ -39,7 +39,6 @@ __all__ = [
     "Command",
     "CommandError",
     "CommandFailed",
-    "CommandResult",
     "CommandSpec",
     "Completion",
     "CompletionContext",

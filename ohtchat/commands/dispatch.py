@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
+from ohtchat.api.results import CommandResult
 from ohtchat.commands.errors import CommandError, CommandFailed, UnknownCommand, UsageError
 from ohtchat.commands.helptext import describe, help_text
 from ohtchat.commands.parser import Command, PlainText, parse
@@ -18,34 +18,6 @@ from ohtchat.commands.spec import COMMANDS, get_spec
 from ohtchat.i18n import _
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """The outcome of one command: ``text`` for people (localized), ``data`` for programs.
-
-    ``data`` must stay JSON-able (``ohtchat cmd --json`` prints it). Failed results carry
-    ``data["error"]``: a stable code such as ``usage``, ``unknown_command``, ``not_found``,
-    ``unavailable``, ``no_handler`` or ``internal``.
-    """
-
-    ok: bool
-    text: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def success(cls, text: str = "", **data: Any) -> CommandResult:
-        """A successful result."""
-        return cls(True, text, data)
-
-    @classmethod
-    def failure(cls, text: str, code: str = "failed", **data: Any) -> CommandResult:
-        """A failed result with error code ``code``."""
-        return cls(False, text, {"error": code, **data})
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"ok": …, "text": …, "data": {…}}``: one JSON object per result."""
-        return {"ok": self.ok, "text": self.text, "data": dict(self.data)}
 
 
 Handler = Callable[[Command], Awaitable[CommandResult]]

@@ -1,4 +1,4 @@
-"""``RemoteBackend``: the :class:`~ohtchat.chat.api.Backend` of a node reached over its
+"""``RemoteBackend``: the :class:`~ohtchat.api.backend.Backend` of a node reached over its
 control socket, so the TUI, the console and ``ohtchat cmd`` drive a served node exactly as
 they drive one in-process."""
 
@@ -12,13 +12,24 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from ohtchat.chat.api import Event
-from ohtchat.commands.dispatch import CommandResult
+from ohtchat.api.events import LogEvent, NodeEvent, event_from_json
+from ohtchat.api.ops import Operation
+from ohtchat.api.results import CommandResult
 from ohtchat.i18n import _
 from ohtchat.serve.lines import LineTooLong, SocketPath, read_line
 from ohtchat.serve.protocol import MAX_LINE, ProtocolError, decode_line, encode
 
 _log = logging.getLogger(__name__)
+
+
+def _result(reply: dict[str, Any] | None) -> CommandResult:
+    """A response as a result; a malformed one is a failure saying so."""
+    if reply is None:
+        return CommandResult.failure("connection to the node lost", "disconnected")
+    try:
+        return CommandResult.from_json(reply)
+    except ValueError as exc:
+        return CommandResult.failure(f"malformed response from the node: {exc}", "protocol")
 
 
 class NodeUnreachable(Exception):
@@ -51,7 +62,7 @@ class RemoteBackend:
         self._writer: asyncio.StreamWriter | None = None
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
-        self._queues: set[asyncio.Queue[Event | None]] = set()
+        self._queues: set[asyncio.Queue[NodeEvent | None]] = set()
         self._reader_task: asyncio.Task[None] | None = None
         self._subscribed = False
         self._closed = asyncio.Event()
@@ -107,15 +118,11 @@ class RemoteBackend:
 
     async def execute(self, line: str, conversation: str | None = None) -> CommandResult:
         """Run one console line on the node."""
-        reply = await self._request({"cmd": line, "conversation": conversation})
-        if reply is None:
-            return CommandResult.failure("connection to the node lost", "disconnected")
-        data = reply.get("data")
-        return CommandResult(
-            bool(reply.get("ok")),
-            str(reply.get("text", "")),
-            data if isinstance(data, dict) else {},
-        )
+        return _result(await self._request({"cmd": line, "conversation": conversation}))
+
+    async def call(self, op: Operation) -> CommandResult:
+        """Run one typed operation on the node."""
+        return _result(await self._request({"op": op.command_name, "args": op.args()}))
 
     async def complete(self, line: str, cursor: int) -> list[str]:
         """Tab completions computed by the node."""
@@ -125,9 +132,9 @@ class RemoteBackend:
         words = reply.get("data", {}).get("completions", [])
         return [w for w in words if isinstance(w, str)] if isinstance(words, list) else []
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncIterator[NodeEvent]:
         """The node's events from now on (the first call subscribes the connection)."""
-        queue: asyncio.Queue[Event | None] = asyncio.Queue(self.max_queued)
+        queue: asyncio.Queue[NodeEvent | None] = asyncio.Queue(self.max_queued)
         self._queues.add(queue)
         try:
             connected = await self._ensure_connected()
@@ -195,10 +202,12 @@ class RemoteBackend:
             return
         if "event" in obj:
             try:
-                event = Event.from_json(obj)
-            except ValueError:
+                event = event_from_json(obj)
+            except ValueError as exc:
+                _log.warning("control socket: %s", exc)
                 return
-            self._fan_out(event)
+            if event is not None:
+                self._fan_out(event)
             return
         rid = obj.get("id")
         future = self._pending.get(rid) if isinstance(rid, int) else None
@@ -215,10 +224,10 @@ class RemoteBackend:
             if not future.done():
                 future.set_exception(ConnectionResetError("connection to the node lost"))
         if self._queues:
-            self._fan_out(Event("log", {"level": "error", "text": "connection to the node lost"}))
+            self._fan_out(LogEvent("error", "connection to the node lost"))
             self._fan_out(None)
 
-    def _fan_out(self, event: Event | None) -> None:
+    def _fan_out(self, event: NodeEvent | None) -> None:
         """Queue ``event`` for every local subscriber; a full queue loses its oldest event."""
         for queue in list(self._queues):
             if queue.full():

@@ -14,8 +14,9 @@ import sys
 import threading
 from typing import TextIO
 
-from ohtchat.chat.api import Backend, Event
-from ohtchat.commands.dispatch import CommandResult
+from ohtchat.api.backend import Backend
+from ohtchat.api.events import NodeEvent
+from ohtchat.api.results import CommandResult
 from ohtchat.commands.errors import UsageError
 from ohtchat.commands.parser import Command, parse
 from ohtchat.i18n import _
@@ -23,7 +24,7 @@ from ohtchat.i18n import _
 PROMPT = "ohtchat> "
 
 
-def format_event(event: Event) -> str | None:
+def format_event(event: NodeEvent) -> str | None:
     """One line for an event, or None for events the console does not show."""
     d = event.data
     if event.kind == "message" and not d.get("outgoing"):

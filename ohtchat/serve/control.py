@@ -1,6 +1,6 @@
 """The control socket: every console command and the event stream, as JSON lines.
 
-A :class:`ControlServer` serves a :class:`~ohtchat.chat.api.Backend` on a unix socket
+A :class:`ControlServer` serves a :class:`~ohtchat.api.backend.Backend` on a unix socket
 (mode 0600) in the data directory, for ``ohtchat cmd``, ``ohtchat console --attach``, the
 TUI's ``--attach``, the web UI and any bot or script. Requests of one client run
 concurrently (responses carry the request ``id``); a bad line gets an error response and
@@ -18,16 +18,17 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ohtchat.chat.api import Backend
+from ohtchat.api.backend import Backend
 from ohtchat.i18n import _
 from ohtchat.serve.lines import LineTooLong, SocketPath, read_line
 from ohtchat.serve.protocol import (
     MAX_LINE,
+    CallOperation,
     Complete,
     ProtocolError,
+    Request,
     RequestId,
     RunCommand,
-    Subscribe,
     encode,
     error_response,
     parse_request,
@@ -207,9 +208,12 @@ class _Client:
             _log.exception("control request failed")
             await self.send(error_response(request.id, "internal error", "internal"))
 
-    async def _answer(self, request: RunCommand | Complete | Subscribe) -> dict[str, Any]:
+    async def _answer(self, request: Request) -> dict[str, Any]:
         if isinstance(request, RunCommand):
             result = await self.backend.execute(request.line, request.conversation)
+            return {"id": request.id, **result.to_json()}
+        if isinstance(request, CallOperation):
+            result = await self.backend.call(request.op)
             return {"id": request.id, **result.to_json()}
         if isinstance(request, Complete):
             words = await self.backend.complete(request.line, request.cursor)

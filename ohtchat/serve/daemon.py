@@ -17,8 +17,10 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
-from ohtchat.chat.api import Event
-from ohtchat.commands.dispatch import CommandResult, Dispatcher
+from ohtchat.api.events import NodeEvent
+from ohtchat.api.ops import Operation
+from ohtchat.api.results import CommandResult
+from ohtchat.commands.dispatch import Dispatcher
 from ohtchat.config import Config, ConfigError
 from ohtchat.i18n import UnknownLanguage, _, set_language
 from ohtchat.serve.control import ControlServer, ControlSocketInUse, socket_is_live
@@ -41,7 +43,11 @@ class ServedNode(Protocol):
         """Run one console line."""
         ...
 
-    def events(self) -> AsyncIterator[Event]:
+    async def call(self, op: Operation) -> CommandResult:
+        """Run one typed operation."""
+        ...
+
+    def events(self) -> AsyncIterator[NodeEvent]:
         """The node's events from now on."""
         ...
 

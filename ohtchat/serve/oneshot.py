@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ohtchat.commands.dispatch import CommandResult
+from ohtchat.api.results import CommandResult
 from ohtchat.i18n import _, format_decimal
 from ohtchat.serve.client import NodeUnreachable, RemoteBackend
 

@@ -3,10 +3,14 @@
 Requests (client → node), each with a client-chosen ``id`` echoed in the response:
 
 * ``{"id": 1, "cmd": "/status", "conversation": null}`` runs a console line;
+* ``{"id": 4, "op": "whisper", "args": {"id": "bob", "message": "hi"}}`` runs a typed
+  operation (:mod:`ohtchat.api.ops`: ``op`` is its command name, ``""`` for plain text with
+  ``args`` ``{"conversation", "text"}``);
 * ``{"id": 2, "complete": "/wh", "cursor": 3}`` asks for Tab completions;
 * ``{"id": 3, "subscribe": true}`` starts (``false`` stops) the stream of events.
 
-Responses: ``{"id": 1, "ok": true, "text": "…", "data": {…}}``. Events:
+Responses: ``{"id": 1, "ok": true, "text": "…", "data": {…}, "view"?: "StatusView"}``
+(``view`` names the typed value ``data`` holds, :mod:`ohtchat.api.views`). Events:
 ``{"event": "message", "at": 1700000000.0, "data": {…}}``. See docs/serve.md.
 """
 
@@ -15,6 +19,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+
+from ohtchat.api.ops import Operation, operation
 
 MAX_LINE = 1 << 20
 """Longest line (bytes, newline excluded) either side accepts; longer ones are refused."""
@@ -43,6 +49,14 @@ class RunCommand:
 
 
 @dataclass(frozen=True)
+class CallOperation:
+    """Run one typed operation."""
+
+    id: RequestId
+    op: Operation
+
+
+@dataclass(frozen=True)
 class Complete:
     """Tab completions for the word ending at ``cursor``."""
 
@@ -59,7 +73,7 @@ class Subscribe:
     on: bool
 
 
-Request = RunCommand | Complete | Subscribe
+Request = RunCommand | CallOperation | Complete | Subscribe
 
 
 def encode(obj: dict[str, Any]) -> bytes:
@@ -93,6 +107,14 @@ def parse_request(line: bytes) -> Request:
         if conv is not None and not isinstance(conv, str):
             raise ProtocolError("'conversation' must be a string or null", rid)
         return RunCommand(rid, line_text, conv)
+    if "op" in obj:
+        name, args = obj["op"], obj.get("args", {})
+        if not isinstance(name, str) or not isinstance(args, dict):
+            raise ProtocolError("'op' must be a string and 'args' an object", rid)
+        try:
+            return CallOperation(rid, operation(name, args))
+        except ValueError as exc:
+            raise ProtocolError(str(exc), rid) from None
     if "complete" in obj:
         text, cursor = obj["complete"], obj.get("cursor")
         if not isinstance(text, str):
@@ -107,7 +129,7 @@ def parse_request(line: bytes) -> Request:
         if not isinstance(on, bool):
             raise ProtocolError("'subscribe' must be true or false", rid)
         return Subscribe(rid, on)
-    raise ProtocolError("unknown request: expected 'cmd', 'complete' or 'subscribe'", rid)
+    raise ProtocolError("unknown request: expected 'cmd', 'op', 'complete' or 'subscribe'", rid)
 
 
 def error_response(

@@ -21,8 +21,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ohtchat.chat.api import Backend
-from ohtchat.commands.dispatch import CommandResult, Dispatcher
+from ohtchat.api.backend import Backend
+from ohtchat.api.results import CommandResult
+from ohtchat.commands.dispatch import Dispatcher
 from ohtchat.commands.errors import Unavailable
 from ohtchat.commands.parser import Command
 from ohtchat.i18n import _

@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.app import App
 
-from ohtchat.chat.api import Backend
+from ohtchat.api.backend import Backend
 from ohtchat.i18n import _, set_language
 from ohtchat.tui.screens.main import MainScreen
 from ohtchat.tui.screens.setup import FirstRunResult, FirstRunScreen, UnlockResult, UnlockScreen

@@ -7,8 +7,8 @@ from typing import Any
 
 from textual.message import Message
 
-from ohtchat.chat.api import Event
-from ohtchat.commands.dispatch import CommandResult
+from ohtchat.api.events import NodeEvent
+from ohtchat.api.results import CommandResult
 
 
 @dataclass
@@ -36,10 +36,10 @@ class CommandDone(Message):
 
 
 @dataclass
-class NodeEvent(Message):
+class EventArrived(Message):
     """An event arrived from the backend's event stream."""
 
-    event: Event
+    event: NodeEvent
 
 
 @dataclass

@@ -5,11 +5,11 @@ import logging
 
 import pytest
 
+from ohtchat.api.results import CommandResult
 from ohtchat.commands import (
     COMMANDS,
     Command,
     CommandFailed,
-    CommandResult,
     Dispatcher,
     NotFound,
     PlainText,

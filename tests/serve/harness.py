@@ -16,8 +16,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from ohtchat.chat.api import Event, EventBus
-from ohtchat.commands import Command, CommandFailed, CommandResult, Dispatcher, PlainText
+from ohtchat.api.bus import EventBus
+from ohtchat.api.events import LogEvent, MessageEvent, NodeEvent
+from ohtchat.api.ops import Operation, SendText
+from ohtchat.api.results import CommandResult
+from ohtchat.commands import Command, CommandFailed, Dispatcher, PlainText
 from ohtchat.commands.complete import StaticCompletions, complete
 from ohtchat.commands.spec import Completion
 
@@ -48,7 +51,13 @@ class HarnessBackend:
         self._conversation = conversation
         return await self.dispatcher.execute(line)
 
-    def events(self) -> AsyncIterator[Event]:
+    async def call(self, op: Operation) -> CommandResult:
+        if isinstance(op, SendText):
+            self._conversation = op.conversation
+            return await self.dispatcher.dispatch(PlainText(op.text))
+        return await self.dispatcher.dispatch(Command(op.command_name, op.args()))
+
+    def events(self) -> AsyncIterator[NodeEvent]:
         return self.bus.subscribe()
 
     async def complete(self, line: str, cursor: int) -> list[str]:
@@ -59,7 +68,7 @@ class HarnessBackend:
 
     def reload_config(self) -> None:
         self.reloads += 1
-        self.bus.publish("log", level="info", text=f"reloaded {self.reloads}")
+        self.bus.publish(LogEvent("info", f"reloaded {self.reloads}"))
 
     async def _status(self, cmd: Command) -> CommandResult:
         return CommandResult.success(f"{self.name} is up", name=self.name, node_id="ab" * 32)
@@ -67,7 +76,18 @@ class HarnessBackend:
     async def _whisper(self, cmd: Command) -> CommandResult:
         msg = {"conversation": cmd.args["id"], "text": cmd.args["message"], "outgoing": True}
         self.history.append(msg)
-        self.bus.publish("message", **msg)
+        self.bus.publish(
+            MessageEvent(
+                msg_id=f"m{len(self.history)}",
+                conversation=str(cmd.args["id"]),
+                sender="ab" * 32,
+                sender_name=self.name,
+                text=str(cmd.args["message"]),
+                timestamp=0.0,
+                state="sending",
+                outgoing=True,
+            )
+        )
         return CommandResult.success("sent", msg_id=len(self.history))
 
     async def _plain(self, text: PlainText) -> CommandResult:

@@ -7,10 +7,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-from ohtchat.chat.api import Event
 from ohtchat.serve.client import RemoteBackend
 from ohtchat.serve.console import PROMPT, format_event, run_console
 from ohtchat.serve.control import ControlServer
+from tests.events import event, message_data, publish
 from tests.waiting import DEADLINE, eventually
 
 
@@ -66,8 +66,10 @@ async def test_events_are_printed(backend: Any) -> None:
     out = io.StringIO()
     task = asyncio.create_task(run_console(backend, stdin, out))
     await eventually(lambda: backend.bus.subscribers >= 1, "the console subscribed")
-    backend.bus.publish(
-        "message", conversation="alice", sender="ab" * 32, sender_name="Alice", text="psst"
+    publish(
+        backend.bus,
+        "message",
+        **message_data(conversation="alice", sender_name="Alice", text="psst"),
     )
     await eventually(lambda: "psst" in out.getvalue(), "the event printed")
     stdin.gates[0].set()
@@ -87,7 +89,9 @@ async def test_console_attached_over_the_socket(backend: Any, short_tmp: Path) -
 
 
 def test_format_event() -> None:
-    assert format_event(Event("message", {"outgoing": True, "text": "x"})) is None
-    assert format_event(Event("log", {"text": "hello"})) == "* hello"
-    assert format_event(Event("presence", {"name": "bo", "presence": "away"})) == "* bo: away"
-    assert format_event(Event("ring", {"successor": "x"})) is None
+    assert format_event(event("message", **message_data(outgoing=True, text="x"))) is None
+    assert format_event(event("log", level="info", text="hello")) == "* hello"
+    bo = {"account_id": "aa", "name": "bo"}
+    assert format_event(event("presence", **bo, presence="away")) == "* bo: away"
+    ring = {"member": True, "successor": None, "predecessor": None, "peers": 1}
+    assert format_event(event("ring", **ring)) is None

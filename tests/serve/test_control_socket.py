@@ -14,6 +14,7 @@ import pytest
 from ohtchat.serve.client import NodeUnreachable, RemoteBackend
 from ohtchat.serve.control import ControlServer, ControlSocketInUse
 from ohtchat.serve.protocol import MAX_LINE
+from tests.events import publish
 from tests.waiting import DEADLINE, eventually
 
 
@@ -142,13 +143,13 @@ async def test_raw_subscribe_and_unsubscribe(backend: Any, short_tmp: Path) -> N
         r, w = await _raw(sock)
         reply = await _ask(r, w, b'{"id": 1, "subscribe": true}\n')
         assert reply == {"id": 1, "ok": True, "text": "", "data": {"subscribed": True}}
-        backend.bus.publish("presence", account_id="aa", name="al", presence="online")
+        publish(backend.bus, "presence", account_id="aa", name="al", presence="online")
         event = json.loads(await asyncio.wait_for(r.readline(), DEADLINE))
         assert event["event"] == "presence" and event["data"]["name"] == "al"
         assert isinstance(event["at"], float)
         reply = await _ask(r, w, b'{"id": 2, "subscribe": false}\n')
         assert reply["data"] == {"subscribed": False}
-        backend.bus.publish("presence", account_id="aa", name="al", presence="away")
+        publish(backend.bus, "presence", account_id="aa", name="al", presence="away")
         # no event now: the next line is the answer to the next request
         assert (await _ask(r, w, b'{"id": 3, "cmd": "/status"}\n'))["id"] == 3
         w.close()

@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ohtchat.chat.api import Event, EventBus
+from ohtchat.api.bus import EventBus
+from ohtchat.api.events import NodeEvent
+from ohtchat.api.ops import Operation, SendText
+from ohtchat.api.results import CommandResult
 from ohtchat.commands import (
     Command,
-    CommandResult,
     Completion,
     Dispatcher,
     NotFound,
@@ -22,6 +24,7 @@ from ohtchat.commands import (
     StaticCompletions,
     complete,
 )
+from tests.events import publish
 
 T0 = 1_700_000_000.0  # a fixed clock: 2023-11-14 22:13:20 UTC
 
@@ -39,7 +42,7 @@ class FakeNet:
 
 
 class FakeBackend:
-    """A :class:`~ohtchat.chat.api.Backend` over dictionaries."""
+    """A :class:`~ohtchat.api.backend.Backend` over dictionaries."""
 
     def __init__(self, net: FakeNet, account_id: str, name: str, online: bool = True) -> None:
         self.net, self.account_id, self.name, self.online = net, account_id, name, online
@@ -80,7 +83,13 @@ class FakeBackend:
         self._conversation = conversation
         return await self.dispatcher.execute(line)
 
-    def events(self) -> AsyncIterator[Event]:
+    async def call(self, op: Operation) -> CommandResult:
+        if isinstance(op, SendText):
+            self._conversation = op.conversation
+            return await self.dispatcher.dispatch(PlainText(op.text))
+        return await self.dispatcher.dispatch(Command(op.command_name, op.args()))
+
+    def events(self) -> AsyncIterator[NodeEvent]:
         return self.bus.subscribe()
 
     async def complete(self, line: str, cursor: int) -> list[str]:
@@ -195,7 +204,7 @@ class FakeBackend:
 
     async def _send(self, cid: str, text: str) -> CommandResult:
         msg = self.store(cid, self, text, state="sending")
-        self.bus.publish("message", **msg)
+        publish(self.bus, "message", **msg)
         peer = self.net.nodes.get(cid)
         members = self.channels[cid]["members"] if cid in self.channels else []
         targets = [peer] if peer else [self.net.nodes[m] for m in members if m in self.net.nodes]
@@ -207,10 +216,10 @@ class FakeBackend:
                 continue
             received = node.store(cid if cid in self.channels else self.account_id, self, text)
             received["outgoing"] = False
-            node.bus.publish("message", **received)
+            publish(node.bus, "message", **received)
             state = "delivered"
         msg["state"] = state
-        self.bus.publish("message_state", msg_id=msg["msg_id"], conversation=cid, state=state)
+        publish(self.bus, "message_state", msg_id=msg["msg_id"], conversation=cid, state=state)
         return CommandResult.success("", msg_id=msg["msg_id"], state="sending")
 
     async def _whisper(self, cmd: Command) -> CommandResult:
@@ -230,8 +239,11 @@ class FakeBackend:
     async def _ringcast(self, cmd: Command) -> CommandResult:
         for node in self.net.nodes.values():
             if node is not self:
-                node.bus.publish(
-                    "log", level="info", text=f"ringcast from {self.name}: {cmd.args['message']}"
+                publish(
+                    node.bus,
+                    "log",
+                    level="info",
+                    text=f"ringcast from {self.name}: {cmd.args['message']}",
                 )
         return CommandResult.success(f"ringcast sent to {len(self.net.nodes) - 1} nodes")
 
@@ -240,7 +252,7 @@ class FakeBackend:
         if other is None:
             raise NotFound(f"unknown account {cmd.args['id']}")
         self.befriend(other)
-        self.bus.publish("contact", account_id=other.account_id, name=other.name, state="added")
+        publish(self.bus, "contact", account_id=other.account_id, name=other.name, state="added")
         return CommandResult.success(f"added {other.name}")
 
     async def _request(self, cmd: Command) -> CommandResult:
@@ -251,7 +263,7 @@ class FakeBackend:
             raise NotFound(f"unknown account {cmd.args['id']}")
         self.befriend(other)
         self.contacts[other.account_id]["state"] = "pending"
-        self.bus.publish("contact", account_id=other.account_id, name=other.name, state="pending")
+        publish(self.bus, "contact", account_id=other.account_id, name=other.name, state="pending")
         if cmd.args.get("message"):
             await self._send(other.account_id, str(cmd.args["message"]))
         return CommandResult.success(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from textual.widgets import ProgressBar
 
+from tests.events import publish
+
 from .conftest import SIZE, make_app
 from .fakes import FakeBackend
 from .pilots import settle, static_text, until
@@ -26,9 +28,9 @@ async def test_tor_bootstrap_progress_bar(nodes: tuple[FakeBackend, FakeBackend]
         assert not bar.display
         # An event published before the client subscribed would never reach it.
         await until(pilot, lambda: alice.bus.subscribers == 1, "the client follows the events")
-        alice.bus.publish("tor", state="bootstrapping", progress=40, summary="Loading")
+        publish(alice.bus, "tor", state="bootstrapping", progress=40, summary="Loading")
         await until(pilot, lambda: bar.display and bar.progress == 40, "the progress bar")
         assert static_text(app, "#status-tor") == "Tor starting"
-        alice.bus.publish("tor", state="running", progress=100, summary="Done")
+        publish(alice.bus, "tor", state="running", progress=100, summary="Done")
         await until(pilot, lambda: not bar.display, "the progress bar hidden")
         assert static_text(app, "#status-tor") == "Tor ready"

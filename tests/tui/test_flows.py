@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from tests.events import publish
+
 from .conftest import SIZE, make_app
 from .fakes import FakeBackend
 from .pilots import console_has, console_text, settle, shown_table, type_line, until
@@ -21,18 +23,18 @@ async def test_joining_the_ring_is_announced_and_supersedes_join_errors(
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.main.model.status.get("member") is False, "the status")
         await until(pilot, lambda: alice.bus.subscribers == 1, "the client follows the events")
-        alice.bus.publish("log", level="warning", text=JOIN_ERROR, topic="join")
+        publish(alice.bus, "log", level="warning", text=JOIN_ERROR, topic="join")
         await type_line(pilot, "/connect 127.0.0.1:9")  # the fake has no /connect: it fails
         await until(pilot, lambda: console_has(app, JOIN_ERROR, "/connect"), "the errors")
-        alice.bus.publish("log", level="warning", text="an unrelated warning")
+        publish(alice.bus, "log", level="warning", text="an unrelated warning")
         alice.member = True
-        alice.bus.publish("ring", member=True, successor=None, predecessor=None, peers=1)
+        publish(alice.bus, "ring", member=True, successor=None, predecessor=None, peers=1)
         await until(pilot, lambda: console_has(app, "Joined the ring."), "the notice")
         assert not console_has(app, JOIN_ERROR)
         assert not console_has(app, "/connect")
         assert console_has(app, "an unrelated warning")
         # Later ring events of a member announce nothing new.
-        alice.bus.publish("ring", member=True, successor=None, predecessor=None, peers=2)
+        publish(alice.bus, "ring", member=True, successor=None, predecessor=None, peers=2)
         await until(pilot, lambda: app.main.model.status.get("peers") == 2, "the next event")
         assert console_text(app).count("Joined the ring.") == 1
 
@@ -47,7 +49,7 @@ async def test_alt_numbers_stay_when_a_channel_is_added(
         await settle(pilot)
         # A channel sorting before "book club" arrives.
         alice.add_channel("aa" * 32, "aardvarks", [alice.account_id])
-        alice.bus.publish("channel", channel_id="aa" * 32, name="aardvarks", members=[])
+        publish(alice.bus, "channel", channel_id="aa" * 32, name="aardvarks", members=[])
         await until(pilot, lambda: len(app.main.model.conversations) == 3, "the new channel")
         await pilot.press("alt+1")
         await until(pilot, lambda: app.main.model.current == "c3" * 32, "Alt-1: book club")

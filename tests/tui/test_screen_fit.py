@@ -11,6 +11,7 @@ from ohtchat.tui.layout import COLLAPSE_BELOW, NARROW_SIDEBAR, key_hints, sideba
 from ohtchat.tui.log import MessageLog
 from ohtchat.tui.sidebar import Sidebar
 from ohtchat.tui.statusbar import StatusBar
+from tests.events import publish
 
 from .conftest import make_app
 from .fakes import FakeBackend
@@ -60,7 +61,7 @@ async def test_console_wraps_long_lines_at_its_width(
     app = make_app(alice)
     async with app.run_test(size=SMALL) as pilot:
         await until(pilot, lambda: alice.bus.subscribers == 1, "the client follows the events")
-        alice.bus.publish("log", level="warning", text=LONG)
+        publish(alice.bus, "log", level="warning", text=LONG)
         await until(pilot, lambda: console_has(app, LONG), "the long line")
         console = app.main.console
         width = console.scrollable_content_region.width

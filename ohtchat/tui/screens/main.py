@@ -14,7 +14,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from ohtchat.chat.api import Backend
+from ohtchat.api.backend import Backend
 from ohtchat.chat.node import RINGCAST_CONVERSATION
 from ohtchat.commands.lexer import quote
 from ohtchat.i18n import _
@@ -25,9 +25,9 @@ from ohtchat.tui.messages import (
     CommandDone,
     Completions,
     ConversationChosen,
+    EventArrived,
     HistoryLoaded,
     LineEntered,
-    NodeEvent,
 )
 from ohtchat.tui.model import ChatModel
 from ohtchat.tui.prompt import Prompt
@@ -197,7 +197,7 @@ class MainScreen(Screen[None]):
 
     async def _pump_events(self) -> None:
         async for event in self.backend.events():
-            self.post_message(NodeEvent(event))
+            self.post_message(EventArrived(event))
 
     # ---- messages --------------------------------------------------------------------------
 
@@ -221,8 +221,8 @@ class MainScreen(Screen[None]):
     def _done(self, message: CommandDone) -> None:
         self.results.handle(message)
 
-    @on(NodeEvent)
-    def _event(self, message: NodeEvent) -> None:
+    @on(EventArrived)
+    def _event(self, message: EventArrived) -> None:
         self.results.event(message.event.kind, dict(message.event.data))
 
     @on(ConversationChosen)
