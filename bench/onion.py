@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ohtchat.chat.node import ChatNode, NodeOptions
+from ohtchat.app.node import ChatNode, NodeOptions
 from ohtchat.chord.config import ChordConfig
 from ohtchat.crypto.keys import NodeKey
 from ohtchat.tor.testnet import Testnet

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ohtchat.api.events import LogEvent, NodeEvent
-from ohtchat.chat.node import ChatNode, NodeOptions
+from ohtchat.app.node import ChatNode, NodeOptions
 from ohtchat.chord.config import ChordConfig
 from ohtchat.i18n import _
 

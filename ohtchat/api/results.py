@@ -26,13 +26,13 @@ class CommandResult:
     view: View | None = None
 
     @classmethod
-    def success(cls, text: str = "", view: View | None = None, **data: Any) -> CommandResult:
+    def success(cls, text: str = "", view: View | None = None, /, **data: Any) -> CommandResult:
         """A successful result; ``view``'s fields are part of ``data``."""
         merged = {**to_data(view), **data} if view is not None else data
         return cls(True, text, merged, view)
 
     @classmethod
-    def failure(cls, text: str, code: str = "failed", **data: Any) -> CommandResult:
+    def failure(cls, text: str, code: str = "failed", /, **data: Any) -> CommandResult:
         """A failed result with error code ``code``."""
         return cls(False, text, {"error": code, **data})
 

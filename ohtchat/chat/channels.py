@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ohtchat.api.events import ChannelEvent
+from ohtchat.api.views import ChannelView
 from ohtchat.chat.envelopes import ChatItem, new_msg_id
 from ohtchat.store import Channel, Message, MessageState
 from ohtchat.wire.envelope import pack, unpack
@@ -46,18 +47,13 @@ class Channels:
     def __init__(self, chat: ChatService) -> None:
         self.chat = chat
 
-    def listing(self) -> list[dict[str, Any]]:
-        """Every channel as JSON-able data."""
+    def listing(self) -> tuple[ChannelView, ...]:
+        """Every channel, sorted by name, with its unread count."""
         unread = self.chat.store.unread_counts()
-        return [
-            {
-                "channel_id": c.channel_id,
-                "name": c.name,
-                "members": list(c.members),
-                "unread": unread.get(c.channel_id, 0),
-            }
+        return tuple(
+            ChannelView(c.channel_id, c.name, tuple(c.members), unread.get(c.channel_id, 0))
             for c in sorted(self.chat.store.channels(), key=lambda c: c.name.lower())
-        ]
+        )
 
     def find(self, ref: str) -> Channel:
         """A channel by id, id prefix (≥ 6) or name."""

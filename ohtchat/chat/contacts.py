@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ohtchat.api.events import ContactEvent, PresenceEvent
+from ohtchat.api.views import ContactView
 from ohtchat.chat.envelopes import ChatItem, new_msg_id
 from ohtchat.store import Contact, ContactState, Message, MessageState, Store
 
@@ -39,20 +40,20 @@ class Contacts:
             return "offline"
         return "away" if status == "away" else "online"
 
-    def listing(self) -> list[dict[str, Any]]:
-        """Every contact as JSON-able data, with presence and unread count."""
+    def listing(self) -> tuple[ContactView, ...]:
+        """Every contact, sorted by name, with presence and unread count."""
         unread = self.store.unread_counts()
-        return [
-            {
-                "account_id": c.account_id,
-                "name": c.name,
-                "state": c.state,
-                "presence": self.presence(c.account_id),
-                "unread": unread.get(c.account_id, 0),
-                "fingerprint": self.chat.contact_fingerprint(c),
-            }
+        return tuple(
+            ContactView(
+                account_id=c.account_id,
+                name=c.name,
+                state=c.state,
+                presence=self.presence(c.account_id),
+                unread=unread.get(c.account_id, 0),
+                fingerprint=self.chat.contact_fingerprint(c),
+            )
             for c in sorted(self.store.contacts(), key=lambda c: c.name.lower())
-        ]
+        )
 
     def _put(self, acct_id: str, pub: bytes, state: str, name: str | None = None) -> Contact:
         old: Contact | None = None

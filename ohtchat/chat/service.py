@@ -16,11 +16,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ohtchat.api.bus import EventBus
+from ohtchat.api.constants import RINGCAST_CONVERSATION
 from ohtchat.api.events import MessageEvent, MessageStateEvent
 from ohtchat.api.views import MessageView
 from ohtchat.chat.accounts import LocalAccount, fingerprint
 from ohtchat.chat.envelopes import MAX_TEXT, ChatItem, new_msg_id, seal_item
-from ohtchat.chat.options import RINGCAST_CONVERSATION
 from ohtchat.chat.presence import (
     PRESENCE_TTL,
     DhtApi,

@@ -10,11 +10,13 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from ohtchat.api.codec import from_data
 from ohtchat.api.results import CommandResult
+from ohtchat.api.views import CommandHelp, HelpIndex
 from ohtchat.commands.errors import CommandError, CommandFailed, UnknownCommand, UsageError
 from ohtchat.commands.helptext import describe, help_text
 from ohtchat.commands.parser import Command, PlainText, parse
-from ohtchat.commands.spec import COMMANDS, get_spec
+from ohtchat.commands.spec import COMMANDS, CommandSpec, get_spec
 from ohtchat.i18n import _
 
 _log = logging.getLogger(__name__)
@@ -164,5 +166,9 @@ class Dispatcher:
             spec = get_spec(str(name))
             text = help_text(str(name))  # raises UnknownCommand: reported as usage
             assert spec is not None
-            return CommandResult.success(text, commands=[describe(spec)])
-        return CommandResult.success(help_text(), commands=[describe(s) for s in COMMANDS])
+            return CommandResult.success(text, _help_index([spec]))
+        return CommandResult.success(help_text(), _help_index(COMMANDS))
+
+
+def _help_index(specs: Iterable[CommandSpec]) -> HelpIndex:
+    return HelpIndex(tuple(from_data(CommandHelp, describe(s)) for s in specs))

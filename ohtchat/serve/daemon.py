@@ -69,8 +69,8 @@ class StartupError(Exception):
 
 
 async def start_chat_node(settings: NodeSettings, passphrase: str) -> ServedNode:
-    """The real node: :class:`ohtchat.chat.node.ChatNode`."""
-    from ohtchat.chat.node import ChatNode
+    """The real node: :class:`ohtchat.app.node.ChatNode`."""
+    from ohtchat.app.node import ChatNode
 
     node: ServedNode = await ChatNode.start(
         settings.node_options(create_if_missing=True), passphrase

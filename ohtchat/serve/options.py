@@ -13,7 +13,7 @@ from ohtchat.i18n import _, available_languages
 from ohtchat.serve.protocol import SOCKET_NAME
 
 if TYPE_CHECKING:
-    from ohtchat.chat.node import NodeOptions
+    from ohtchat.app.node import NodeOptions
 
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})")
 
@@ -140,7 +140,7 @@ class NodeSettings:
 
     def node_options(self, *, create_if_missing: bool = True) -> NodeOptions:
         """The chat layer's ``NodeOptions`` for these settings."""
-        from ohtchat.chat.node import NodeOptions  # the chat node is only needed to run one
+        from ohtchat.app.node import NodeOptions  # the chat node is only needed to run one
         from ohtchat.config import Config, ConfigError
         from ohtchat.serve.tuning import TuningError, tuning_overrides
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ohtchat.chat.node import RINGCAST_CONVERSATION
+from ohtchat.api.constants import RINGCAST_CONVERSATION
 from ohtchat.tui.text import clean, short_id
 
 Kind = Literal["channel", "contact"]

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ohtchat.chat.node import ChatNode, NodeOptions
+from ohtchat.app.node import ChatNode, NodeOptions
 from ohtchat.chat.presence import parse_presence, presence_key
 from ohtchat.chord.config import ChordConfig
 from ohtchat.dht.config import DhtConfig

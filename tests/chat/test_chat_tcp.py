@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from ohtchat.chat.node import ChatNode
+from ohtchat.app.node import ChatNode
 from tests.chat.ringnodes import PASS, RING_DEADLINE, finds, options, settle, start_ring
 from tests.waiting import eventually
 

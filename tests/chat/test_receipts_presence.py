@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from ohtchat.api.events import NodeEvent
+from ohtchat.app.node import ChatNode
 from ohtchat.chat.envelopes import ChatItem, seal_item
-from ohtchat.chat.node import ChatNode
 from ohtchat.store import Message, MessageState
 from tests.chat.ringnodes import PASS, RING_DEADLINE, finds, options, settle, start_ring
 from tests.waiting import eventually
@@ -25,9 +26,9 @@ def record_events(node: ChatNode) -> Seen:
     seen: Seen = []
     publish = node.bus.publish
 
-    def spy(kind: str, **data: Any) -> Any:
-        seen.append((kind, data))
-        return publish(kind, **data)
+    def spy(event: NodeEvent) -> NodeEvent:
+        seen.append((event.kind, event.data))
+        return publish(event)
 
     node.bus.publish = spy  # type: ignore[method-assign]
     return seen

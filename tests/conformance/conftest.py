@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ohtchat.chat.node import ChatNode
+from ohtchat.app.node import ChatNode
 from tests.chat.ringnodes import PASS, RING_DEADLINE, options
 from tests.conformance.minipeer import MiniPeer
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ohtchat.chat.node import ChatNode
+from ohtchat.app.node import ChatNode
 from tests.conformance.minicrypto import Identity, KemPair, onion_id, sha3
 from tests.conformance.minilayers import (
     REFUSALS,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ohtchat.chat.node import ChatNode
+from ohtchat.app.node import ChatNode
 from tests.chat.ringnodes import PASS, RING_DEADLINE, options
 from tests.conformance.minilayers import id32
 from tests.conformance.minipeer import MiniPeer

@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from ohtchat.chat.node import ChatNode, NodeOptions
+from ohtchat.app.node import ChatNode, NodeOptions
 from ohtchat.chat.service import ChatError
 from ohtchat.chord.config import ChordConfig
 from ohtchat.chord.errors import ChordError
@@ -62,7 +62,8 @@ def settled(nodes: list[ChatNode]) -> bool:
 
 def published(node: ChatNode) -> bool:
     """The node's onion service descriptor reached the HSDirs (after a (re)start of tor)."""
-    return bool(node.tor.running and node.listener.published)  # type: ignore[union-attr]
+    assert node.tor is not None
+    return bool(node.tor.tor.running and node.listener.published)  # type: ignore[attr-defined]
 
 
 async def reachable(src: ChatNode, dst: ChatNode) -> bool:
@@ -178,8 +179,13 @@ async def test_ring_over_onion_services(testnet):
 
         # kill -9 one node's tor: it notices, restarts tor, republishes; the ring heals.
         victim = nodes[2]
-        os.kill(victim.tor.pid, signal.SIGKILL)
-        await eventually(lambda: victim.monitor.restarts >= 1, "the monitor restarts tor", 60)
+        assert victim.tor is not None and victim.tor.tor.pid is not None
+        os.kill(victim.tor.tor.pid, signal.SIGKILL)
+        await eventually(
+            lambda: victim.tor.monitor is not None and victim.tor.monitor.restarts >= 1,
+            "the monitor restarts tor",
+            60,
+        )
         await eventually(lambda: published(victim), "the victim's onion republished", 120)
         await eventually(lambda: reachable(nodes[0], victim), "the victim reachable again", 120)
         await eventually(lambda: settled(nodes), "the ring heals", timeout=120)
@@ -197,7 +203,7 @@ async def test_ring_over_onion_services(testnet):
         # The scenario: stay stopped longer than the monitor's interval, so that a monitor
         # still watching would have restarted tor by now; then check that it did not.
         await asyncio.sleep(2 * 1.0 + 0.5)
-        assert not pausing.tor.running
+        assert pausing.tor is not None and not pausing.tor.tor.running
         assert (await pausing.execute("/tor start")).ok
         await eventually(lambda: published(pausing), "the paused onion republished", 120)
         await eventually(lambda: reachable(nodes[0], pausing), "the paused node reachable", 120)

@@ -1,6 +1,6 @@
 """Pilot tests of the client's main flows against real nodes.
 
-Every app here drives a real :class:`~ohtchat.chat.node.ChatNode` (loopback TCP, real sessions,
+Every app here drives a real :class:`~ohtchat.app.node.ChatNode` (loopback TCP, real sessions,
 ring, DHT and chat) in the test's event loop; where a flow needs two people, there is one app
 per node. Nothing is faked: a whisper typed in one app travels the network to the other node
 and shows up in the other app through its event stream.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from ohtchat.chat.node import ChatNode
+from ohtchat.app.node import ChatNode
 from ohtchat.commands import COMMANDS
 from ohtchat.tui.app import OhtchatApp, SetupApp
 from ohtchat.tui.local import _unlock_check

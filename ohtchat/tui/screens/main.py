@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from ohtchat.api.backend import Backend
-from ohtchat.chat.node import RINGCAST_CONVERSATION
+from ohtchat.api.constants import RINGCAST_CONVERSATION
 from ohtchat.commands.lexer import quote
 from ohtchat.i18n import _
 from ohtchat.tui.console import Console

@@ -1,6 +1,6 @@
-"""Console command handlers for a :class:`~ohtchat.chat.node.ChatNode`: ring, DHT, status,
+"""Console command handlers for a :class:`~ohtchat.app.node.ChatNode`: ring, DHT, status,
 config and tor. Chat commands (accounts, contacts, whispers, channels, history) are in
-:mod:`ohtchat.chat.handlers_chat`. Every handler returns localized text plus JSON-able data.
+:mod:`ohtchat.app.handlers.chat`. Every handler returns localized text plus JSON-able data.
 """
 
 from __future__ import annotations
@@ -10,6 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from ohtchat.api.codec import to_data
 from ohtchat.api.results import CommandResult
+from ohtchat.api.views import (
+    FingerTable,
+    FingerView,
+    Membership,
+    PeerList,
+    QuitRequested,
+    SettingChanged,
+)
+from ohtchat.app.stack import peer_view
 from ohtchat.chat.accounts import AccountError
 from ohtchat.chat.channels import ChannelError
 from ohtchat.chat.presence import PresenceError
@@ -30,7 +39,7 @@ from ohtchat.i18n import _, ngettext
 from ohtchat.store import StoreError
 
 if TYPE_CHECKING:
-    from ohtchat.chat.node import ChatNode
+    from ohtchat.app.node import ChatNode
 
 Handler = Callable[[Command], Awaitable[CommandResult]]
 
@@ -48,7 +57,7 @@ def peer_text(p: PeerRef | None) -> str:
 def register_all(node: ChatNode) -> None:
     """Register every command handler on ``node.dispatcher`` (once: handlers look up the node's
     services when they run, so a rebuilt network stack needs no re-registration)."""
-    from ohtchat.chat.handlers_chat import chat_handlers
+    from ohtchat.app.handlers.chat import chat_handlers
 
     d = node.dispatcher
     for err, code in (
@@ -92,7 +101,7 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
         ps = node.ring.peers()
         return CommandResult.success(
             "\n".join(peer_text(p) for p in ps) or _("No peers known."),
-            peers=[peer_data(p) for p in ps],
+            PeerList(tuple(v for p in ps if (v := peer_view(p)) is not None)),
         )
 
     async def successor(cmd: Command) -> CommandResult:
@@ -106,29 +115,22 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
     async def ftable(cmd: Command) -> CommandResult:
         rows = node.ring.ftable()
         text = "\n".join(f"{r.first:3d}-{r.last:3d}  {peer_text(r.peer)}" for r in rows)
-        data = [
-            {
-                "first": r.first,
-                "last": r.last,
-                "start": f"{r.start:064x}",
-                "peer": peer_data(r.peer),
-            }
-            for r in rows
-        ]
-        return CommandResult.success(text or _("The finger table is empty."), fingers=data)
+        view = FingerTable(
+            tuple(FingerView(r.first, r.last, f"{r.start:064x}", peer_view(r.peer)) for r in rows)
+        )
+        return CommandResult.success(text or _("The finger table is empty."), view)
 
     async def create(cmd: Command) -> CommandResult:
         if node.chord.member:
             raise CommandFailed(_("Already in a ring."), code="ring")
         await node.ring.create()
-        return CommandResult.success(_("Created a new ring."), member=True)
+        return CommandResult.success(_("Created a new ring."), Membership(True))
 
     async def connect(cmd: Command) -> CommandResult:
         info = await node.ring.connect(cmd.args["address"])
         return CommandResult.success(
             _("Joined the ring; successor {peer}.").format(peer=peer_text(info.successor)),
-            member=info.member,
-            successor=peer_data(info.successor),
+            Membership(info.member, peer_view(info.successor)),
         )
 
     async def lookup(cmd: Command) -> CommandResult:
@@ -214,13 +216,15 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
         )
 
     async def set_(cmd: Command) -> CommandResult:
-        node.config.set(cmd.args["key"], _parse_value(str(cmd.args["value"])))
-        return CommandResult.success(_("Set {key}.").format(key=cmd.args["key"]))
+        key, value = str(cmd.args["key"]), str(cmd.args["value"])
+        node.config.set(key, _parse_value(value))
+        return CommandResult.success(_("Set {key}.").format(key=key), SettingChanged(key, value))
 
     async def unset(cmd: Command) -> CommandResult:
         if not node.config.unset(cmd.args["key"]):
             raise NotFound(_("{key} is not set.").format(key=cmd.args["key"]))
-        return CommandResult.success(_("Unset {key}.").format(key=cmd.args["key"]))
+        key = str(cmd.args["key"])
+        return CommandResult.success(_("Unset {key}.").format(key=key), SettingChanged(key, None))
 
     async def save(cmd: Command) -> CommandResult:
         if node.options.memory or node.options.data_dir is None:
@@ -238,9 +242,9 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
             info = await node.tor.info()
             return CommandResult.success("\n".join(f"{k}: {v}" for k, v in info.items()), **info)
         if action == "stop":
-            await node.stop_tor()
+            await node.tor.stop_on_purpose()
             return CommandResult.success(_("Tor stopped."))
-        await node.start_tor()
+        await node.tor.start_again()
         return CommandResult.success(_("Tor started."))
 
     async def newtor(cmd: Command) -> CommandResult:
@@ -264,7 +268,7 @@ def ring_handlers(node: ChatNode) -> dict[str, Handler]:
         )
 
     async def quit_(cmd: Command) -> CommandResult:
-        return CommandResult.success(_("Goodbye."), quit=True)
+        return CommandResult.success(_("Goodbye."), QuitRequested())
 
     return {
         "status": status,

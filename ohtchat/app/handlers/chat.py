@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING
 
 from ohtchat.api.codec import to_data
 from ohtchat.api.results import CommandResult
+from ohtchat.api.views import ChannelList, ContactList, MessageList, MessageSent
+from ohtchat.app.handlers.ring import Handler
 from ohtchat.chat.accounts import decrypt_text, encrypt_text, verify_text
-from ohtchat.chat.handlers import Handler
 from ohtchat.chat.service import ChatError
 from ohtchat.commands import Command, NotFound, PlainText
 from ohtchat.i18n import _, format_datetime, ngettext
 from ohtchat.store import Message
 
 if TYPE_CHECKING:
-    from ohtchat.chat.node import ChatNode
+    from ohtchat.app.node import ChatNode
 
 
 def _state_text(state: str) -> str:
@@ -96,12 +97,11 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
     async def contacts(cmd: Command) -> CommandResult:
         rows = node.chat.contacts.listing()
         text = "\n".join(
-            f"{r['name']:<20} {r['presence']:<8} {r['state']:<10} "
-            f"{r['account_id'][:16]}…  [{r['fingerprint']}]"
+            f"{r.name:<20} {r.presence:<8} {r.state:<10} {r.account_id[:16]}…  [{r.fingerprint}]"
             for r in rows
         )
         return CommandResult.success(
-            text or _("No contacts yet: /request ID MESSAGE."), contacts=rows
+            text or _("No contacts yet: /request ID MESSAGE."), ContactList(rows)
         )
 
     async def request(cmd: Command) -> CommandResult:
@@ -150,8 +150,10 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
 
     async def channels(cmd: Command) -> CommandResult:
         rows = node.chat.channels.listing()
-        text = "\n".join(f"{r['name']:<20} {r['channel_id']}  ({len(r['members'])})" for r in rows)
-        return CommandResult.success(text or _("No channels yet: /channel NAME."), channels=rows)
+        text = "\n".join(f"{r.name:<20} {r.channel_id}  ({len(r.members)})" for r in rows)
+        return CommandResult.success(
+            text or _("No channels yet: /channel NAME."), ChannelList(rows)
+        )
 
     async def channel(cmd: Command) -> CommandResult:
         ch = await node.chat.channels.create(str(cmd.args.get("name") or ""))
@@ -180,7 +182,9 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
     async def channelcast(cmd: Command) -> CommandResult:
         msg, states = await node.chat.channels.cast(str(cmd.args["id"]), str(cmd.args["message"]))
         result = _sent(node, msg)
-        return CommandResult(result.ok, result.text, {**result.data, "members": states})
+        return CommandResult(
+            result.ok, result.text, {**result.data, "members": states}, result.view
+        )
 
     async def history(cmd: Command) -> CommandResult:
         count = int(cmd.args.get("count") or 50)
@@ -192,15 +196,15 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
         node.store.mark_read(conv)
         return CommandResult.success(
             "\n".join(_line(node, m) for m in msgs) or _("No messages."),
-            conversation=conv,
-            messages=[to_data(node.chat.message_view(m)) for m in msgs],
+            MessageList(conv, tuple(node.chat.message_view(m) for m in msgs)),
         )
 
     async def search(cmd: Command) -> CommandResult:
-        msgs = node.store.search(str(cmd.args["text"]), limit=100)
+        query = str(cmd.args["text"])
+        msgs = node.store.search(query, limit=100)
         return CommandResult.success(
             "\n".join(_line(node, m) for m in msgs) or _("Nothing found."),
-            messages=[to_data(node.chat.message_view(m)) for m in msgs],
+            MessageList("", tuple(node.chat.message_view(m) for m in msgs), query),
         )
 
     async def plain(item: PlainText) -> CommandResult:
@@ -240,11 +244,12 @@ def chat_handlers(node: ChatNode) -> dict[str, Handler]:
 
 def _sent(node: ChatNode, msg: Message) -> CommandResult:
     state = str(msg.state)
-    data = {**to_data(node.chat.message_view(msg)), "state": state}
+    data = to_data(node.chat.message_view(msg))
     if state == "failed":
         text = _("Message could not be sent: the recipient is unknown.")
         return CommandResult(False, text, {**data, "error": "undeliverable"})
-    return CommandResult(True, _("Message {state}.").format(state=_state_text(state)), data)
+    text = _("Message {state}.").format(state=_state_text(state))
+    return CommandResult.success(text, MessageSent(msg.msg_id, msg.conversation, state), **data)
 
 
 def _local_or_remote_id(node: ChatNode, ref: str) -> str:

@@ -1,0 +1,1 @@
+"""The node's assembly and its operations: what runs between the user interfaces and chat."""

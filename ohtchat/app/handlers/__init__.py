@@ -1,0 +1,1 @@
+"""The handlers of every operation, one module per command group."""

@@ -1,0 +1,271 @@
+"""A running ohtchat node: store, identity, transport, sessions, ring, DHT, ringcast, chat.
+
+:class:`ChatNode` is the in-process :class:`~ohtchat.api.backend.Backend`: the TUI, the headless
+``--serve`` daemon and the tests drive it through ``execute(line)`` and ``events()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import replace
+from pathlib import Path
+
+from ohtchat.api.bus import EventBus
+from ohtchat.api.events import NodeEvent, StatusEvent
+from ohtchat.api.ops import Operation, SendText
+from ohtchat.api.results import CommandResult
+from ohtchat.api.views import StatusView, TorView
+from ohtchat.app.options import NodeError, NodeOptions, open_store
+from ohtchat.app.stack import NodeStack, StackSpec, peer_view
+from ohtchat.app.tor import TorController
+from ohtchat.chat.accounts import Accounts, LocalAccount
+from ohtchat.chat.service import ChatService
+from ohtchat.chord.node import ChordNode
+from ohtchat.chord.service import ChordService
+from ohtchat.commands.dispatch import Dispatcher
+from ohtchat.commands.parser import Command, PlainText
+from ohtchat.config import Config
+from ohtchat.crypto.keys import NodeKey
+from ohtchat.dht.node import Dht
+from ohtchat.ringcast.node import Ringcast
+from ohtchat.session.identity import NodeIdentity
+from ohtchat.session.pool import SessionPool
+from ohtchat.store import Store
+from ohtchat.transport.base import Listener, Transport
+from ohtchat.transport.tcp import TcpTransport
+
+log = logging.getLogger(__name__)
+
+#: The conversation plain text goes to, for the command being run (see ``execute``).
+_CONVERSATION: ContextVar[str | None] = ContextVar("ohtchat_conversation", default=None)
+
+__all__ = ["ChatNode", "NodeError", "NodeOptions"]
+
+
+class ChatNode:
+    """One node. Create with :meth:`start`; stop with :meth:`stop`."""
+
+    def __init__(self, options: NodeOptions, store: Store, config: Config) -> None:
+        self.options = options
+        self.store = store
+        self.config = config
+        self.bus = EventBus()
+        self.accounts = Accounts(store)
+        self.account: LocalAccount = self.accounts.active()
+        self.identity: NodeIdentity = self.account.identity(int(time.time()))
+        self.dispatcher = Dispatcher()
+        from ohtchat.app.handlers.ring import register_all
+
+        register_all(self)
+        self.tor: TorController | None = None  # when the node runs on onions
+        self.stack: NodeStack  # set by start, replaced by rotate_onion
+        self._stopped = False
+        self.started_at = time.time()
+
+    # The current stack's layers (handlers read them per call: /newonions replaces the stack).
+    @property
+    def pool(self) -> SessionPool:
+        """The session pool of the current stack."""
+        return self.stack.pool
+
+    @property
+    def chord(self) -> ChordNode:
+        """The Chord node of the current stack."""
+        return self.stack.chord
+
+    @property
+    def ring(self) -> ChordService:
+        """The ring operations of the current stack."""
+        return self.stack.ring
+
+    @property
+    def dht(self) -> Dht:
+        """The DHT of the current stack."""
+        return self.stack.dht
+
+    @property
+    def ringcast(self) -> Ringcast:
+        """Ringcast of the current stack."""
+        return self.stack.ringcast
+
+    @property
+    def chat(self) -> ChatService:
+        """The chat service of the current stack."""
+        return self.stack.chat
+
+    @property
+    def listener(self) -> Listener:
+        """Where the current stack accepts sessions."""
+        return self.stack.listener
+
+    # ------------------------------------------------------------------ life cycle
+    @classmethod
+    async def start(cls, options: NodeOptions, passphrase: str = "") -> ChatNode:
+        """Open (or create) the store, unlock the account, start networking and join."""
+        store = open_store(options, passphrase)
+        try:
+            config = (
+                Config.load(options.data_dir)
+                if options.data_dir and not options.memory
+                else Config(Path("config.toml"))
+            )
+            accounts = Accounts(store)
+            if not accounts.all():
+                if not (options.create_if_missing or options.memory):
+                    raise NodeError("no account in this data directory: pass --name to create one")
+                accounts.generate(options.name or "anonymous")
+            node = cls(options, store, config)
+            try:
+                node.stack = await node._start_stack(await node._transport(), ())
+            except BaseException:
+                if node.tor is not None:
+                    await node.tor.close()
+                raise
+        except BaseException:
+            store.close()
+            raise
+        return node
+
+    async def _start_stack(self, transport: Transport, known: tuple[str, ...]) -> NodeStack:
+        """The stack of the current identity on ``transport``; it joins in the background."""
+        bootstrap = (*known, *self.options.bootstrap, *self._configured_bootstrap())
+        spec = StackSpec(self.options, self.store, self.bus, self.account, self.identity, bootstrap)
+        return await NodeStack.start(spec, transport, self._listen_address())
+
+    async def _transport(self) -> Transport:
+        kind = self.options.transport
+        if kind == "tcp":
+            return TcpTransport()
+        if kind == "memory":
+            if self.options.memory_network is None:
+                raise NodeError("the memory transport needs a MemoryNetwork")
+            return self.options.memory_network.transport()
+        if kind == "onion":
+            self.tor = TorController(self.options, self.bus, self._tor_restarted)
+            await self.tor.start()
+            return self.tor.transport(self.identity.node_key)
+        raise NodeError(f"unknown transport {kind!r} (onion, tcp)")
+
+    def _listen_address(self) -> str | None:
+        if self.options.transport == "tcp":
+            return self.options.listen or "127.0.0.1:0"
+        if self.options.transport == "memory":
+            return self.options.listen
+        return None
+
+    async def _tor_restarted(self) -> None:
+        """Tor came back: sessions through the old tor are dead; republish and rejoin."""
+        stack = self.stack
+        with contextlib.suppress(Exception):
+            await stack.listener.wait_published()  # type: ignore[attr-defined]
+        for conn in stack.pool.sessions():
+            await conn.close("tor restarted")
+        with contextlib.suppress(Exception):
+            await stack.chord.stabilize()
+        with contextlib.suppress(Exception):
+            await stack.chat.publish_presence()
+
+    def _configured_bootstrap(self) -> list[str]:
+        """``bootstrap = [...]`` from config.toml (CLI --bootstrap comes first)."""
+        listed = self.config.get("bootstrap")
+        return [a for a in listed if isinstance(a, str)] if isinstance(listed, list) else []
+
+    def reload_config(self) -> None:
+        """Re-read ``config.toml`` (SIGHUP on a served node)."""
+        if self.options.data_dir is not None and not self.options.memory:
+            self.config = Config.load(self.options.data_dir)
+
+    async def ready(self, timeout: float = 60.0) -> None:
+        """Wait until the node is a ring member."""
+        await asyncio.wait_for(self.stack.joined.wait(), timeout)
+
+    async def rotate_onion(self) -> str:
+        """``/newonions``: a new node key, so a new onion address and ring id, certified by the
+        account key; the old stack leaves the ring, a new one joins through the peers the old
+        one knew and republishes presence."""
+        known = tuple(self.stack.known_addresses())
+        transport = self.stack.pool.transport
+        await self.stack.stop()
+        self.account = replace(self.account, node_key=NodeKey())
+        self.store.put_account(self.account.to_stored())
+        self.identity = self.account.identity(int(time.time()))
+        if self.tor is not None:
+            transport = self.tor.transport(self.identity.node_key)
+        self.stack = await self._start_stack(transport, known)
+        # Return once the ring knows where we are now (the join loop publishes our presence).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stack.announced.wait(), 120)
+        self.bus.publish(StatusEvent.of(self.status_view()))
+        return self.identity.onion
+
+    async def stop(self) -> None:
+        """Leave the ring gracefully, close sessions, stop tor, close the store."""
+        if self._stopped:
+            return
+        self._stopped = True
+        await self.stack.stop()
+        if self.tor is not None:
+            await self.tor.close()
+        self.store.close()
+
+    # ------------------------------------------------------------------ Backend
+    async def execute(self, line: str, conversation: str | None = None) -> CommandResult:
+        """Run one console line; plain text goes to ``conversation``.
+
+        The conversation is per call (a context variable), so clients of one served node
+        running commands at the same time never see each other's open conversation.
+        """
+        token = _CONVERSATION.set(conversation)
+        try:
+            return await self.dispatcher.execute(line)
+        finally:
+            _CONVERSATION.reset(token)
+
+    async def call(self, op: Operation) -> CommandResult:
+        """Run one typed operation."""
+        if isinstance(op, SendText):
+            token = _CONVERSATION.set(op.conversation)
+            try:
+                return await self.dispatcher.dispatch(PlainText(op.text))
+            finally:
+                _CONVERSATION.reset(token)
+        return await self.dispatcher.dispatch(Command(op.command_name, op.args()))
+
+    def events(self) -> AsyncIterator[NodeEvent]:
+        """The node's events from now on."""
+        return self.bus.subscribe()
+
+    async def complete(self, line: str, cursor: int) -> list[str]:
+        """Tab completion of commands, contacts, channels, accounts and config keys."""
+        from ohtchat.app.handlers.ring import completions
+        from ohtchat.commands import complete
+
+        return complete(line, cursor, completions(self))
+
+    def status_view(self) -> StatusView:
+        """Who and where this node is, and whether it is on the ring (``/status``)."""
+        info = self.ring.info()
+        tor = self.tor.status if self.tor is not None else TorView()
+        return StatusView(
+            account_id=self.account.account_id,
+            name=self.account.name,
+            onion=self.identity.onion,
+            node_id=f"{self.identity.node_id:064x}",
+            address=self.chord.me.address,
+            transport=self.options.transport,
+            member=info.member,
+            successor=peer_view(info.successor),
+            predecessor=peer_view(info.predecessor),
+            peers=len(self.ring.peers()),
+            tor=tor,
+        )
+
+    @property
+    def current_conversation(self) -> str | None:
+        """The conversation of the :meth:`execute` call being handled."""
+        return _CONVERSATION.get()
