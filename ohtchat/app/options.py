@@ -57,5 +57,5 @@ def open_store(options: NodeOptions, passphrase: str) -> Store:
         return Store.open(options.data_dir, passphrase)
     if not options.create_if_missing:
         raise NodeError(f"no ohtchat data in {options.data_dir}: pass --name to create an account")
-    options.data_dir.mkdir(parents=True, exist_ok=True)
+    options.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return Store.create(options.data_dir, passphrase, kdf=options.kdf)

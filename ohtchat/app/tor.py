@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -116,7 +117,7 @@ class TorController:
         await self.tor.new_identity()
 
     async def close(self) -> None:
-        """Stop watching and stop tor (at node shutdown)."""
+        """Stop watching, stop tor and remove the socket directory (at node shutdown)."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -125,6 +126,7 @@ class TorController:
         if self.process is not None:
             with contextlib.suppress(Exception):
                 await self.process.stop()
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     async def _restarted(self) -> None:
         self.bus.publish(LogEvent("warning", "tor restarted; rejoining the ring", JOIN_TOPIC))

@@ -1,13 +1,16 @@
 """Where a headless node finds the store passphrase: never on the command line.
 
 In order: ``--passphrase-file``, the environment variable ``OHTCHAT_PASSPHRASE`` (removed
-from the environment once read, so child processes do not inherit it), or a systemd
+from the environment once read, so child processes do not inherit it, and its value wiped
+from the process's initial environment block, so ``/proc/PID/environ`` no longer shows it),
+or a systemd
 credential (``LoadCredential=ohtchat-passphrase:…`` puts it in
 ``$CREDENTIALS_DIRECTORY/ohtchat-passphrase``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import stat
 from collections.abc import MutableMapping
@@ -36,6 +39,8 @@ def read_passphrase(
     if file is not None:
         return _from_file(Path(file).expanduser(), "--passphrase-file"), f"file {file}"
     if ENV_VAR in env:
+        if env is os.environ:
+            _wipe_initial_value(ENV_VAR)
         value = env.pop(ENV_VAR)
         return _check(value, f"${ENV_VAR}"), f"${ENV_VAR}"
     cred_dir = env.get("CREDENTIALS_DIRECTORY")
@@ -52,6 +57,25 @@ def read_passphrase(
             "or a systemd credential named {credential}"
         ).format(variable=ENV_VAR, credential=CREDENTIAL_NAME)
     )
+
+
+def _wipe_initial_value(name: str) -> None:
+    """Overwrite the value of ``name`` where the kernel shows it (``/proc/PID/environ`` reads
+    the environment block the process started with; unsetting a variable does not touch it).
+
+    ``getenv`` points into that block while the variable is still set; its bytes are zeroed in
+    place. Best effort: without a C library (not Linux/glibc-like) nothing happens.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        getenv = libc.getenv
+    except (OSError, AttributeError):
+        return
+    getenv.restype = ctypes.c_void_p
+    getenv.argtypes = [ctypes.c_char_p]
+    address = getenv(name.encode())
+    if address:
+        ctypes.memset(address, 0, len(ctypes.string_at(address)))
 
 
 def _from_file(path: Path, what: str) -> str:

@@ -227,3 +227,5 @@ async def test_ring_over_onion_services(testnet):
         assert after.data["state"] == "delivered", after.text
     finally:
         await asyncio.gather(*(n.stop() for n in nodes), return_exceptions=True)
+    # Stopped nodes leave no onion-service socket directories behind.
+    assert all(n.tor is not None and not n.tor.socket_dir.exists() for n in nodes)

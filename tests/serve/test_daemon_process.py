@@ -167,7 +167,7 @@ def test_sighup_reloads_config(short_tmp: Path, served: list[Served]) -> None:
     assert node.stop() == 0
 
 
-@pytest.mark.parametrize("source", ["file", "credential", "none"])
+@pytest.mark.parametrize("source", ["file", "environment", "credential", "none"])
 def test_passphrase_sources(short_tmp: Path, served: list[Served], source: str) -> None:
     data = short_tmp / "node"
     env = {k: v for k, v in os.environ.items() if k != "OHTCHAT_PASSPHRASE"}
@@ -175,6 +175,8 @@ def test_passphrase_sources(short_tmp: Path, served: list[Served], source: str) 
     if source == "file":
         (short_tmp / "pw").write_text("from file\n")
         extra = ["--passphrase-file", str(short_tmp / "pw")]
+    elif source == "environment":
+        env["OHTCHAT_PASSPHRASE"] = "from the environment"
     elif source == "credential":
         creds = short_tmp / "creds"
         creds.mkdir()
@@ -187,8 +189,12 @@ def test_passphrase_sources(short_tmp: Path, served: list[Served], source: str) 
         assert "no passphrase" in node.stderr and "OHTCHAT_PASSPHRASE" in node.stderr
         return
     node.wait_ready()
-    expected = "from file" if source == "file" else "from systemd"
+    expected = {"file": "from file", "environment": "from the environment"}.get(
+        source, "from systemd"
+    )
     node.wait_log(f"HARNESS PASSPHRASE {expected!r}")
+    # Read, used, and gone from what other processes of this user can see.
+    assert expected.encode() not in Path(f"/proc/{node.proc.pid}/environ").read_bytes()
     assert node.stop() == 0
 
 

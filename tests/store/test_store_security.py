@@ -143,3 +143,16 @@ def test_second_process_is_refused(new_store, data_dir, samples) -> None:
     ).stdout
     assert out.startswith("LOCKED") and f"pid {os.getpid()}" in out
     store.close()
+
+
+def test_a_new_data_dir_is_private(tmp_path: Path) -> None:
+    from ohtchat.app.options import NodeOptions, open_store
+    from ohtchat.store import KdfParams
+
+    data = tmp_path / "fresh" / "node"
+    fast = KdfParams.minimum()
+    store = open_store(NodeOptions(data_dir=data, create_if_missing=True, kdf=fast), "pw-123456")
+    try:
+        assert data.stat().st_mode & 0o777 == 0o700
+    finally:
+        store.close()
