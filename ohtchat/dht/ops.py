@@ -190,19 +190,37 @@ def check_record(dht: DhtHost, obj: object, key: bytes) -> Record | None:
 
 
 async def fetch_newest(dht: DhtHost, key: bytes) -> Record | None:
-    """The newest valid record (tombstones included) among the responsible nodes."""
+    """The newest valid record (tombstones included) of the key's owner among the responsible
+    nodes.
+
+    Holders may disagree on who owns a key (one of them may be lying, or an attacker squatted
+    the key on one holder): the owner is the one the most holders answer with, ties going to
+    the holder nearest the key, and only that owner's records count. A single holder can then
+    neither hide a record behind a forged newer one nor substitute its own owner.
+    """
     holders = await dht.responsible(key_location(key))
     replies = await _gather(dht, holders, FETCH, {"key": key})
     if all(r is None for r in replies):
         raise DhtUnavailable("no responsible node answered")
-    best: Record | None = None
+    found: list[Record] = []  # in holder order: nearest the key first
     for reply in replies:
         if reply is None or reply.get("rec") is None:
             continue
         rec = check_record(dht, reply["rec"], key)
-        if rec is not None and (best is None or rec.seq > best.seq):
-            best = rec
-    return best
+        if rec is not None:
+            found.append(rec)
+    owner = quorum_owner(found)
+    mine = [r for r in found if r.owner == owner]
+    return max(mine, key=lambda r: r.seq) if mine else None
+
+
+def quorum_owner(records: Sequence[Record]) -> bytes | None:
+    """The owner most ``records`` name; on a tie the first of them in order."""
+    votes = Counter(r.owner for r in records)
+    if not votes:
+        return None
+    top = max(votes.values())
+    return next(r.owner for r in records if votes[r.owner] == top)
 
 
 async def get(dht: DhtHost, key: str | bytes) -> Record | None:

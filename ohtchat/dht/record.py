@@ -17,7 +17,7 @@ import msgpack
 
 from ohtchat.crypto.errors import BadSignature
 from ohtchat.crypto.ids import parse_id
-from ohtchat.crypto.keys import SigningKey, verify_signature
+from ohtchat.crypto.keys import SigningKey, account_id, verify_signature
 from ohtchat.dht.config import MAX_ITEM, MAX_KEY
 from ohtchat.dht.errors import BadRecord, ForgedRecord
 
@@ -37,6 +37,16 @@ U64 = 1 << 64
 def key_location(key: bytes) -> int:
     """The ring position of a DHT key: SHA3-256("ohtchat dht v1\\0" ‖ key) as an integer."""
     return int.from_bytes(hashlib.sha3_256(LOCATION_LABEL + key).digest(), "big")
+
+
+def bound_account(key: bytes) -> str | None:
+    """The account a key is bound to, or None: a key ending in ``:`` and an account id (64
+    lowercase hex digits), such as ``presence:<id>`` or ``chanmember:<channel>:<id>``, can only
+    be written by that account, so nobody can squat or shadow it."""
+    _head, sep, tail = key.rpartition(b":")
+    if sep and len(tail) == 64 and all(c in b"0123456789abcdef" for c in tail):
+        return tail.decode()
+    return None
 
 
 def mailbox_id(recipient_account_id: str) -> bytes:
@@ -145,11 +155,15 @@ class Record:
         Record.from_wire(self.to_wire(), check_sig_len=False)
 
     def verify(self) -> None:
-        """:class:`ForgedRecord` unless the owner's signature verifies."""
+        """:class:`ForgedRecord` unless the owner's signature verifies and, for a key bound
+        to an account (:func:`bound_account`), the owner is that account."""
         try:
             verify_signature(self.owner, self.body(), self.signature)
         except BadSignature as exc:
             raise ForgedRecord("record signature does not verify") from exc
+        bound = bound_account(self.key)
+        if bound is not None and account_id(self.owner) != bound:
+            raise ForgedRecord("the key belongs to another account")
 
     @property
     def location(self) -> int:
