@@ -252,11 +252,18 @@ class _Client:
             self._events = None
 
     async def send(self, obj: dict[str, Any]) -> None:
-        """Write one JSON line (serialized with the other writers of this connection)."""
+        """Write one JSON line (serialized with the other writers of this connection).
+
+        A response longer than the line limit would be dropped by the client, which would
+        then wait for it until its timeout: it is replaced by a ``too_large`` error instead.
+        """
+        line = encode(obj)
+        if len(line) > MAX_LINE + 1:
+            line = encode(too_large(obj.get("id"), len(line)))
         async with self._write_lock:
             if self.writer.is_closing():
                 raise ConnectionResetError("client gone")
-            self.writer.write(encode(obj))
+            self.writer.write(line)
             await self.writer.drain()
 
     def close(self) -> None:
@@ -266,6 +273,15 @@ class _Client:
         self._stop_events()
         with contextlib.suppress(Exception):
             self.writer.close()
+
+
+def too_large(request_id: RequestId, size: int) -> dict[str, Any]:
+    """The error sent instead of an answer of ``size`` bytes over the line limit."""
+    text = (
+        f"the answer is too large for the control socket ({size} bytes, limit {MAX_LINE}); "
+        "ask for less (e.g. /history ID 50)"
+    )
+    return error_response(request_id, text, "too_large")
 
 
 def _ok(request_id: RequestId, **data: Any) -> dict[str, Any]:

@@ -234,3 +234,19 @@ async def test_many_clients(backend: Any, short_tmp: Path) -> None:
         assert reply["data"]["error"] == "busy"
         for remote in remotes:
             await remote.close()
+
+
+async def test_an_answer_over_the_line_limit_is_a_clear_too_large(
+    backend: Any, short_tmp: Path
+) -> None:
+    # Twelve whispers of 100 KB make a /history answer over the 1 MiB line limit. The client
+    # gets a prompt too_large error for that request (it used to drop the line and wait for
+    # its timeout), and the connection keeps working.
+    sock = short_tmp / "c.sock"
+    async with ControlServer(backend, sock), RemoteBackend(sock) as remote:
+        for _ in range(12):
+            assert (await remote.execute("/whisper bob " + "x" * 100_000)).ok
+        big = await asyncio.wait_for(remote.execute("/history"), DEADLINE)
+        assert not big.ok and big.data["error"] == "too_large"
+        assert "/history ID 50" in big.text
+        assert (await remote.execute("/status")).ok
