@@ -23,6 +23,10 @@ class RingcastConfig:
     burst: int = 10
     #: Most origins with a bucket; the least recently used one is forgotten first.
     max_origins: int = 4096
+    #: Per-forwarder token bucket (the authenticated peer that handed us the message): new
+    #: origin accounts are free, so this is what bounds a flood from one peer.
+    caller_rate: float = 2.0
+    caller_burst: int = 30
     #: Timeout of one delivery call, seconds (``None``: the Chord node's ``rpc_timeout``).
     send_timeout: float | None = None
     #: Most replacement targets tried for one subtree after its finger failed.
@@ -41,6 +45,8 @@ class RingcastConfig:
             raise ValueError("seen_capacity and max_origins must be >= 1")
         if not (self.rate > 0 and self.burst >= 1):
             raise ValueError("rate must be positive and burst >= 1")
+        if not (self.caller_rate > 0 and self.caller_burst >= 1):
+            raise ValueError("caller_rate must be positive and caller_burst >= 1")
         if self.send_timeout is not None and not self.send_timeout > 0:
             raise ValueError("send_timeout must be positive")
         if self.max_resends < 0:

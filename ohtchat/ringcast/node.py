@@ -104,6 +104,9 @@ class Ringcast:
         self.metrics = RingcastMetrics()
         self.seen = SeenCache(self.config.seen_capacity)
         self.limiter = RateLimiter(self.config.rate, self.config.burst, self.config.max_origins)
+        self.callers = RateLimiter(
+            self.config.caller_rate, self.config.caller_burst, self.config.max_origins
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:
@@ -233,12 +236,13 @@ class Ringcast:
             raise BadRequest(f"unknown method or bad params: {str(method)[:40]!r}")
         self.metrics.received += 1
         try:
-            return self._accept(RingcastMessage.from_params(params, self.config.max_payload))
+            msg = RingcastMessage.from_params(params, self.config.max_payload)
+            return self._accept(msg, caller)
         except BadRequest:
             self.metrics.refused_bad += 1
             raise
 
-    def _accept(self, msg: RingcastMessage) -> dict[str, Any]:
+    def _accept(self, msg: RingcastMessage, caller: PeerRef | None = None) -> dict[str, Any]:
         # No await in here: the seen check and the insert are atomic under asyncio.
         if (msg.account_public, msg.msg_id) in self.seen:
             self.metrics.duplicates += 1
@@ -252,7 +256,12 @@ class Ringcast:
         if self.config.require_certificate and not certified:
             raise BadRequest("field 'cert' is required by this node")
         event = msg.broadcast(certified)
-        # After verification, so a forger cannot spend an honest origin's tokens.
+        # After verification, so a forger cannot spend an honest origin's tokens. The
+        # forwarder's budget is spent only on messages new to us and otherwise acceptable.
+        forwarder = caller.onion.encode() if caller is not None else None
+        if forwarder is not None and not self.callers.allow(forwarder, now):
+            self.metrics.refused_rate += 1
+            return {"ok": False, "why": "rate_limited"}
         if not self.limiter.allow(msg.account_public, now):
             self.metrics.refused_rate += 1
             return {"ok": False, "why": "rate_limited"}

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ohtchat.chord.errors import BadRequest
+from ohtchat.chord.rpc import PeerRef
 from ohtchat.crypto.keys import AccountKey, NodeKey
 from ohtchat.ringcast.config import RingcastConfig
 from ohtchat.ringcast.errors import BadPayload, PayloadTooLarge, RateLimited
@@ -140,6 +141,23 @@ async def test_rate_limit_per_origin() -> None:
         await rc.broadcast(b"mine")
     with pytest.raises(RateLimited):
         await rc.broadcast(b"one too many")
+
+
+async def test_a_flood_of_fresh_accounts_through_one_peer_is_bounded() -> None:
+    # Accounts are free: 150 ringcasts, each from a new account, all handed over by one
+    # attacking peer. Its forwarder budget (burst 30) stops the flood; a broadcast relayed by
+    # an honest peer still gets through, and the attacker's budget refills only slowly.
+    rc, clock, got = receiver()
+    attacker = PeerRef(1, "a" * 56 + ".onion", "attacker")
+    honest = PeerRef(2, "b" * 56 + ".onion", "honest")
+    replies = [await rc.handle(attacker, DELIVER, Origin().msg()) for _ in range(150)]
+    accepted = sum(r["ok"] for r in replies)
+    assert accepted == RingcastConfig().caller_burst and len(got) == accepted
+    assert {r.get("why") for r in replies if not r["ok"]} == {"rate_limited"}
+    assert (await rc.handle(honest, DELIVER, Origin().msg()))["ok"] is True
+    clock.t += 1.0  # two tokens back for the attacker, not thirty
+    later = [await rc.handle(attacker, DELIVER, Origin().msg(ts=clock.t)) for _ in range(10)]
+    assert sum(r["ok"] for r in later) == 2
 
 
 async def test_certificate_checked_when_present_or_required() -> None:
