@@ -48,6 +48,10 @@ class MemoryStream(ByteStream):
         self._delay = delay
         self._closed = False
         self.peer = peer
+        # Writes in flight, in order: timers due at the same instant may fire in any order,
+        # so each timer delivers whatever is due from the head of this queue (a stream keeps
+        # its byte order, like TCP).
+        self._in_flight: deque[tuple[float, bytes]] = deque()
 
     async def read(self, n: int) -> bytes:
         """Up to ``n`` bytes; ``b""`` at end of stream."""
@@ -67,13 +71,19 @@ class MemoryStream(ByteStream):
         if self._closed or self._out.eof:
             raise StreamClosed("write on a closed memory stream")
         if self._delay > 0:
-            asyncio.get_running_loop().call_later(self._delay, self._deliver, bytes(data))
+            loop = asyncio.get_running_loop()
+            due = loop.time() + self._delay
+            self._in_flight.append((due, bytes(data)))
+            loop.call_at(due, self._deliver_due)
         else:
             self._out.push(bytes(data))
 
-    def _deliver(self, data: bytes) -> None:
-        if not self._out.eof:
-            self._out.push(data)
+    def _deliver_due(self) -> None:
+        now = asyncio.get_running_loop().time()
+        while self._in_flight and self._in_flight[0][0] <= now:
+            _due, data = self._in_flight.popleft()
+            if not self._out.eof:
+                self._out.push(data)
 
     async def close(self) -> None:
         """Close both directions."""
