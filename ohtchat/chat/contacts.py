@@ -1,44 +1,66 @@
-"""Contacts: requests and acceptance, heartbeats, presence (online / away / offline)."""
+"""Contacts: requests and acceptance, strangers who wrote to us, and each contact's presence."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
 
-from ohtchat.api.events import ContactEvent, PresenceEvent
+from ohtchat.api.bus import EventBus
+from ohtchat.api.events import ContactEvent
 from ohtchat.api.views import ContactView
+from ohtchat.chat.accounts import LocalAccount, fingerprint
 from ohtchat.chat.envelopes import ChatItem, new_msg_id
+from ohtchat.chat.ports import Lookup, MessageLog, Names, Now, Presences, Sender, Whisperer
 from ohtchat.store import Contact, ContactState, Message, MessageState, Store
 
-if TYPE_CHECKING:
-    from ohtchat.chat.service import ChatService
-
+#: The state of someone who wrote to us without being a contact.
 STRANGER = "stranger"
-#: A contact not heard from for this many heartbeat intervals is offline (no stale "online").
-OFFLINE_AFTER = 3
+
+
+def contact_fingerprint(c: Contact) -> str:
+    """The out-of-band comparable fingerprint of a contact's account key ("" if unknown)."""
+    return fingerprint(c.account_public) if c.account_public else ""
 
 
 class Contacts:
-    """Contact management for a :class:`~ohtchat.chat.service.ChatService`."""
+    """The contact list of one account (implements :class:`~ohtchat.chat.ports.ContactItems`)."""
 
-    def __init__(self, chat: ChatService) -> None:
-        self.chat = chat
-
-    @property
-    def store(self) -> Store:
-        """The chat service's store."""
-        return self.chat.store
+    def __init__(
+        self,
+        account: LocalAccount,
+        store: Store,
+        bus: EventBus,
+        *,
+        names: Names,
+        lookup: Lookup,
+        sender: Sender,
+        messages: MessageLog,
+        presences: Presences,
+        whisperer: Whisperer,
+        now: Now,
+    ) -> None:
+        self.account = account
+        self.store = store
+        self.bus = bus
+        self.names = names
+        self.lookup = lookup
+        self.sender = sender
+        self.messages = messages
+        self.presences = presences
+        self.whisperer = whisperer
+        self.now = now
 
     def presence(self, acct_id: str) -> str:
-        """``online``, ``away`` or ``offline`` from the last heartbeat heard."""
-        seen = self.chat.last_seen.get(acct_id)
-        if seen is None:
-            return "offline"
-        at, status = seen
-        if self.chat.now() - at > OFFLINE_AFTER * self.chat.heartbeat_interval:
-            return "offline"
-        return "away" if status == "away" else "online"
+        """``online``, ``away`` or ``offline`` from the last time we heard from the account."""
+        return self.presences.presence(acct_id)
+
+    def is_contact(self, acct_id: str) -> bool:
+        """Whether ``acct_id`` is in the contact list (in any state, strangers included)."""
+        try:
+            self.store.get_contact(acct_id)
+        except KeyError:
+            return False
+        return True
 
     def listing(self) -> tuple[ContactView, ...]:
         """Every contact, sorted by name, with presence and unread count."""
@@ -50,7 +72,7 @@ class Contacts:
                 state=c.state,
                 presence=self.presence(c.account_id),
                 unread=unread.get(c.account_id, 0),
-                fingerprint=self.chat.contact_fingerprint(c),
+                fingerprint=contact_fingerprint(c),
             )
             for c in sorted(self.store.contacts(), key=lambda c: c.name.lower())
         )
@@ -61,70 +83,59 @@ class Contacts:
             old = self.store.get_contact(acct_id)
         contact = Contact(
             acct_id,
-            name or (old.name if old else self.chat.name_of(acct_id)),
+            name or (old.name if old else self.names.name_of(acct_id)),
             state,
-            self.chat.contact_fingerprint(Contact(acct_id, "", "", "", 0, pub))
+            contact_fingerprint(Contact(acct_id, "", "", "", 0, pub))
             if pub
             else (old.fingerprint if old else ""),
-            old.added if old else self.chat.now(),
+            old.added if old else self.now(),
             pub or (old.account_public if old else b""),
         )
         self.store.put_contact(contact)
-        self.chat.bus.publish(ContactEvent(acct_id, contact.name, state))
+        self.bus.publish(ContactEvent(acct_id, contact.name, state))
         return contact
 
     def remember_stranger(self, acct_id: str, pub: bytes) -> None:
         """Someone not in our contacts wrote to us: list them so the message can be seen."""
         self._put(acct_id, pub, STRANGER)
 
+    def _item(self, kind: str, to: str, text: str) -> ChatItem:
+        return ChatItem(kind, new_msg_id(), to, self.now(), text, {"name": self.account.name})
+
     async def request(self, ref: str, text: str) -> tuple[Contact, MessageState]:
         """``/request ID MESSAGE``: ask an account to become a contact."""
-        to = self.chat.resolve(ref)
-        presence = await self.chat.lookup(to)
+        to = self.names.resolve(ref)
+        presence = await self.lookup.lookup(to)
         contact = self._put(to, presence.account_pub, ContactState.PENDING, presence.name)
-        item = ChatItem(
-            "contact_request",
-            new_msg_id(),
-            to,
-            self.chat.now(),
-            text,
-            {"name": self.chat.account.name},
-        )
+        item = self._item("contact_request", to, text)
         if not text:
-            return contact, await self.chat.send_item(to, item)
+            return contact, await self.sender.send_item(to, item)
         # The request's text is the first message of the conversation: kept on this side too.
-        msg = self.chat.store_sent(item)
-        state = await self.chat.send_item(to, item)
-        return contact, self.chat.set_state(msg, state).state
+        msg = self.messages.store_sent(item)
+        state = await self.sender.send_item(to, item)
+        return contact, self.messages.set_state(msg, state).state
 
     async def add(self, ref: str) -> tuple[Contact, MessageState]:
         """``/add ID``: accept a request, or add and send a request of our own."""
-        to = self.chat.resolve(ref)
+        to = self.names.resolve(ref)
         old = None
         with contextlib.suppress(KeyError):
             old = self.store.get_contact(to)
-        presence = await self.chat.lookup(to)
+        presence = await self.lookup.lookup(to)
         if old is not None and old.state in (ContactState.REQUESTED, STRANGER):
             contact = self._put(to, presence.account_pub, ContactState.ACCEPTED, presence.name)
-            item = ChatItem(
-                "contact_accept",
-                new_msg_id(),
-                to,
-                self.chat.now(),
-                "",
-                {"name": self.chat.account.name},
-            )
-            return contact, await self.chat.send_item(to, item)
+            item = self._item("contact_accept", to, "")
+            return contact, await self.sender.send_item(to, item)
         if old is not None and old.state == ContactState.ACCEPTED:
             return old, MessageState.DELIVERED
         return await self.request(to, "")
 
     def remove(self, ref: str) -> Contact:
         """``/rm ID``: forget a contact (its messages stay in history)."""
-        acct = self.chat.resolve(ref)
+        acct = self.names.resolve(ref)
         contact = self.store.get_contact(acct)
         self.store.delete_contact(acct)
-        self.chat.bus.publish(ContactEvent(acct, contact.name, "removed"))
+        self.bus.publish(ContactEvent(acct, contact.name, "removed"))
         return contact
 
     def on_item(self, sender: str, sender_pub: bytes, item: ChatItem) -> None:
@@ -141,55 +152,15 @@ class Contacts:
             )
             self._put(sender, sender_pub, state, name)
             if item.text:
-                self.chat.store_received(sender, sender, item)
-        elif item.kind == "contact_accept" and old is not None:
+                self.messages.store_received(sender, sender, item)
+        elif (
+            item.kind == "contact_accept" and old is not None and old.state == ContactState.PENDING
+        ):
+            # Only an answer to our own request: an unsolicited accept (from a stranger who
+            # whispered once, or from anyone else) makes nobody a contact.
             self._put(sender, sender_pub, ContactState.ACCEPTED, name)
 
     async def contactcast(self, text: str) -> list[Message]:
         """``/contactcast MESSAGE``: whisper to every accepted contact."""
         targets = [c.account_id for c in self.store.contacts() if c.state == ContactState.ACCEPTED]
-        return list(await asyncio.gather(*(self.chat.whisper(t, text) for t in targets)))
-
-    async def heartbeat_loop(self) -> None:
-        """Send heartbeats every ``heartbeat_interval`` seconds."""
-        while True:
-            await self.send_heartbeats()
-            await asyncio.sleep(self.chat.heartbeat_interval)
-
-    async def presence_loop(self) -> None:
-        """Age silent contacts out to offline: a contact last heard at ``t`` is shown offline
-        by ``t + (OFFLINE_AFTER + 0.5) × heartbeat_interval``, however slow heartbeats are."""
-        while True:
-            self.refresh_presence()
-            await asyncio.sleep(self.chat.heartbeat_interval / 2)
-
-    async def send_heartbeats(self) -> None:
-        """One heartbeat to each accepted contact that is reachable (never via the mailbox)."""
-        accepted = [c for c in self.store.contacts() if c.state == ContactState.ACCEPTED]
-        await asyncio.gather(*(self._heartbeat(c.account_id) for c in accepted))
-
-    async def _heartbeat(self, acct_id: str) -> None:
-        """One heartbeat; the contact's node answering shows it is there."""
-        item = ChatItem(
-            "heartbeat", new_msg_id(), acct_id, self.chat.now(), "", {"status": self.chat.status}
-        )
-        with contextlib.suppress(Exception):
-            presence = await self.chat.lookup(acct_id)
-            await self.chat.pool.request(
-                presence.address, presence.onion, "chat_deliver", item.body(), 10.0
-            )
-            self.answered(acct_id)
-
-    def answered(self, acct_id: str) -> None:
-        """``acct_id``'s node answered a ``chat_deliver``: it is there (status unchanged)."""
-        _, status = self.chat.last_seen.get(acct_id, (0.0, "online"))
-        self.chat.last_seen[acct_id] = (self.chat.now(), status)
-        self.refresh_presence()
-
-    def refresh_presence(self) -> None:
-        """Publish ``presence`` events for contacts whose presence changed."""
-        for c in self.store.contacts():
-            now = self.presence(c.account_id)
-            if self.chat._presence_shown.get(c.account_id) != now:
-                self.chat._presence_shown[c.account_id] = now
-                self.chat.bus.publish(PresenceEvent(c.account_id, c.name, now))
+        return list(await asyncio.gather(*(self.whisperer.whisper(t, text) for t in targets)))

@@ -6,7 +6,6 @@ every presence record can be found, so tests read ring and DHT state only once i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from ohtchat.chat.presence import parse_presence, presence_key
 from ohtchat.chord.config import ChordConfig
 from ohtchat.dht.config import DhtConfig
 from ohtchat.store import KdfParams
-from tests.waiting import DEADLINE, eventually
+from tests.waiting import eventually
 
 FAST_CHORD = ChordConfig(
     successors=4,
@@ -147,12 +146,3 @@ async def settle(nodes: list[ChatNode]) -> None:
         return True
 
     await eventually(all_found, f"presences found among {names}", RING_DEADLINE)
-
-
-async def wait_for(
-    predicate: Callable[[], Any], timeout: float = DEADLINE, step: float = 0.1
-) -> Any:
-    """Poll ``predicate()`` until true (fails the test after ``timeout`` seconds).
-
-    A thin alias of :func:`tests.waiting.eventually`, kept for older callers."""
-    return await eventually(predicate, "condition", timeout, step)

@@ -14,7 +14,7 @@ from ohtchat.crypto.keys import AccountKey, NodeKey
 from ohtchat.session.rpc import RpcError
 from ohtchat.wire.envelope import Fields, pack, unpack
 from ohtchat.wire.errors import MalformedMessage
-from tests.chat.ringnodes import start_ring
+from tests.chat.virtual import ChatNet, simulate
 
 Params = dict[str, Any]
 
@@ -56,28 +56,25 @@ def test_a_bad_item_field_is_named(name: str, bad: object) -> None:
     assert name in str(info.value), str(info.value)
 
 
-async def test_over_a_session_chat_deliver_answers_receipt_or_a_named_error(tmp_path) -> None:
-    alice, bob = await start_ring(tmp_path, ["alice", "bob"])
-    try:
-        assert bob.listener is not None
-        where = (bob.listener.address, bob.identity.onion)
+def test_over_a_session_chat_deliver_answers_receipt_or_a_named_error() -> None:
+    async def scenario(net: ChatNet) -> None:
+        alice, bob = await net.ring("alice", "bob", timers=False)
 
         async def deliver(params: Params) -> Fields:
-            return await alice.pool.request(*where, "chat_deliver", params, 10)
+            return await alice.pool.request(bob.address, bob.onion, "chat_deliver", params, 10)
 
-        assert (await deliver(item(bob.account.account_id))).data == {"receipt": True}
+        assert (await deliver(item(bob.id))).data == {"receipt": True}
         with pytest.raises(RpcError) as info:
-            await deliver({**item(bob.account.account_id), "sent_at": "yesterday"})
+            await deliver({**item(bob.id), "sent_at": "yesterday"})
         assert info.value.code == "bad_request" and "sent_at" in info.value.detail
         with pytest.raises(RpcError) as info:
-            await deliver({k: v for k, v in item(bob.account.account_id).items() if k != "text"})
+            await deliver({k: v for k, v in item(bob.id).items() if k != "text"})
         assert info.value.code == "bad_request" and "field 'text'" in info.value.detail
         with pytest.raises(RpcError) as info:
             await deliver(item("ef" * 32))  # for an account bob does not serve
         assert info.value.code == "not_here"
-    finally:
-        for n in (alice, bob):
-            await n.stop()
+
+    simulate(scenario)
 
 
 def _presence() -> tuple[AccountKey, Params]:
