@@ -10,7 +10,8 @@ and public key, by hash, as the issue asks.) An attacker must break *both* X2551
 to learn ``ss``.
 
 Also :func:`seal` / :func:`open_sealed`: encrypt to a public KEM key (offline messages and
-``/encrypt``).
+``/encrypt``), and plain ML-KEM-768 (:func:`mlkem_key_pair`, :func:`mlkem_encapsulate`,
+:func:`mlkem_decapsulate`) for the KEM step of the double ratchet (``ohtchat/ratchet``).
 """
 
 from __future__ import annotations
@@ -135,6 +136,40 @@ def decapsulate(secret: bytes, ciphertext: bytes) -> bytes:
     except (NaclCryptoError, RuntimeError, ValueError) as exc:
         raise CryptoError("KEM ciphertext rejected") from exc
     return _combine(ss_m, ss_x, ct_x, public[:X_PK], ct_m, public[X_PK:])
+
+
+# --- ML-KEM-768 on its own (the KEM step of the double ratchet, ohtchat/ratchet) -------------
+
+
+def mlkem_key_pair() -> tuple[bytes, bytes]:
+    """A fresh ML-KEM-768 key pair ``(ek, dk)``: 1184 and 2400 bytes (pqcrypto, OS randomness)."""
+    ek, dk = mlkem.keygen()
+    return bytes(ek), bytes(dk)
+
+
+def mlkem_encapsulate(ek: bytes) -> tuple[bytes, bytes]:
+    """``(ct, ss)``: a fresh ML-KEM-768 encapsulation to ``ek`` (1088 and 32 bytes).
+
+    :class:`CryptoError` if ``ek`` is not a well-formed encapsulation key (FIPS 203's input check).
+    """
+    if not isinstance(ek, bytes) or len(ek) != M_PK:
+        raise CryptoError(f"ML-KEM-768 public key must be {M_PK} bytes")
+    try:
+        ct, ss = mlkem.encaps(ek)
+    except (RuntimeError, ValueError) as exc:
+        raise CryptoError("ML-KEM-768 public key rejected") from exc
+    return bytes(ct), bytes(ss)
+
+
+def mlkem_decapsulate(dk: bytes, ct: bytes) -> bytes:
+    """The 32-byte ML-KEM-768 shared secret in ``ct``. Never fails on a forged ciphertext
+    (implicit rejection: an unrelated secret comes out); :class:`CryptoError` on wrong sizes."""
+    if len(dk) != M_SK or not isinstance(ct, bytes) or len(ct) != M_CT:
+        raise CryptoError(f"ML-KEM-768 secret key and ciphertext must be {M_SK} and {M_CT} bytes")
+    try:
+        return bytes(mlkem.decaps(dk, ct))
+    except (RuntimeError, ValueError) as exc:
+        raise CryptoError("ML-KEM-768 decapsulation failed") from exc
 
 
 # --- sealed boxes: encrypt to a public KEM key ---------------------------------------------

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from ohtchat.wire.envelope import PROTOCOL_VERSION
-from tests.vectors import crypto_vectors, mailbox_vectors, record_vectors, session_vectors
+from tests.vectors import (
+    crypto_vectors,
+    mailbox_vectors,
+    ratchet_vectors,
+    record_vectors,
+    session_vectors,
+)
 
 Doc = dict[str, Any]
 VECTORS_DIR = Path(__file__).resolve().parents[2] / "docs" / "vectors"
@@ -70,6 +76,7 @@ FAMILIES = (
     Family("dht", record_vectors.build_dht, record_vectors.check_dht),
     Family("ringcast", record_vectors.build_ringcast, record_vectors.check_ringcast),
     Family("mailbox", mailbox_vectors.build_mailbox, mailbox_vectors.check_mailbox),
+    Family("ratchet", ratchet_vectors.build_ratchet, ratchet_vectors.check_ratchet),
 )
 
 

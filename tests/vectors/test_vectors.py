@@ -85,6 +85,17 @@ TAMPERED = [
     ("mailbox", (0, "outputs", "box")),
     ("mailbox", (0, "outputs", "sealed_plaintext")),
     ("mailbox", (1, "outputs", "marker")),
+    ("ratchet", (0, "outputs", "bundle")),
+    ("ratchet", (1, "outputs", "message")),
+    ("ratchet", (1, "outputs", "sk")),
+    ("ratchet", (1, "outputs", "responder_state")),
+    ("ratchet", (1, "inputs", "randomness", "mlkem_encaps_m", 0)),
+    ("ratchet", (2, "outputs", "steps", 0, "message")),
+    ("ratchet", (2, "inputs", "sender_state")),
+    ("ratchet", (3, "outputs", "skipped_key")),
+    ("ratchet", (3, "outputs", "steps", 0, "enc_header")),
+    ("ratchet", (3, "outputs", "receiver_states", 0)),
+    ("ratchet", (4, "inputs", "account_public_b")),
 ]
 
 
