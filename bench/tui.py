@@ -13,15 +13,14 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC
-from typing import Any
 
 from textual.geometry import Region
 
 from ohtchat.api.bus import EventBus
 from ohtchat.api.events import NodeEvent
+from ohtchat.api.ops import GetHistory, ListChannels, ListContacts, Operation
 from ohtchat.api.results import CommandResult
-from ohtchat.commands import Command, Dispatcher, complete
-from ohtchat.commands.complete import StaticCompletions
+from ohtchat.api.views import ChannelList, ContactList, ContactView, MessageList, MessageView
 from ohtchat.i18n import set_language
 from ohtchat.tui.app import OhtchatApp
 
@@ -30,44 +29,46 @@ CONV = "b2" * 32
 
 
 class BenchBackend:
-    """A backend whose one conversation holds ``n`` messages (no network)."""
+    """A backend whose one conversation holds ``n`` messages (no network): it answers the
+    typed operations the client makes (its contacts, the history) and nothing else."""
 
     def __init__(self, n: int) -> None:
         self.bus = EventBus()
-        self.msgs: list[dict[str, Any]] = [
-            {
-                "msg_id": f"m{i}",
-                "conversation": CONV,
-                "sender": "b",
-                "sender_name": "bob",
-                "text": f"message {i}: " + "lorem ipsum dolor sit amet " * (1 + i % 4),
-                "timestamp": 1_700_000_000 + 7 * i,
-                "state": "delivered",
-                "outgoing": i % 3 == 0,
-            }
+        self.msgs = tuple(
+            MessageView(
+                msg_id=f"m{i}",
+                conversation=CONV,
+                sender="b",
+                sender_name="bob",
+                text=f"message {i}: " + "lorem ipsum dolor sit amet " * (1 + i % 4),
+                timestamp=1_700_000_000 + 7 * i,
+                state="delivered",
+                outgoing=i % 3 == 0,
+            )
             for i in range(n)
-        ]
-        self.d = Dispatcher()
-        self.d.register("history", self._history)
-        self.d.register("contacts", self._contacts)
+        )
+
+    async def call(self, op: Operation) -> CommandResult:
+        if isinstance(op, ListContacts):
+            bob = ContactView(CONV, "bob", "accepted", "online", 0, "")
+            return CommandResult.success("", ContactList((bob,)))
+        if isinstance(op, GetHistory):
+            count = op.count or 50
+            # The view alone: CommandResult.success would also encode it as JSON-able data,
+            # a cost of the node (and its control socket), not of the client measured here.
+            return CommandResult(True, "", {}, MessageList(CONV, self.msgs[-count:]))
+        if isinstance(op, ListChannels):
+            return CommandResult.success("", ChannelList(()))
+        return CommandResult.failure("not in this benchmark", "unavailable")
 
     async def execute(self, line: str, conversation: str | None = None) -> CommandResult:
-        return await self.d.execute(line)
+        return CommandResult.failure("not in this benchmark", "unavailable")
 
     def events(self) -> AsyncIterator[NodeEvent]:
         return self.bus.subscribe()
 
     async def complete(self, line: str, cursor: int) -> list[str]:
-        return complete(line, cursor, StaticCompletions())
-
-    async def _contacts(self, cmd: Command) -> CommandResult:
-        return CommandResult.success(
-            contacts=[{"account_id": CONV, "name": "bob", "presence": "online"}]
-        )
-
-    async def _history(self, cmd: Command) -> CommandResult:
-        n = int(cmd.args.get("count") or 50)
-        return CommandResult.success(conversation=CONV, messages=self.msgs[-n:])
+        return []
 
 
 async def run(n: int, steps: int = 300) -> dict[str, float]:
@@ -81,7 +82,8 @@ async def run(n: int, steps: int = 300) -> dict[str, float]:
         while main.model.conversations.get(CONV) is None:
             await pilot.pause()
         t1 = time.perf_counter()
-        main.run_line(f"/history {CONV} {min(n, 100_000)}")
+        main.model.select(CONV)
+        main.load_history(CONV, min(n, 100_000))
         log = main.log_view
         while len(log.entries) < n:
             await pilot.pause()

@@ -10,14 +10,12 @@ from textual.app import App
 
 from ohtchat.api.backend import Backend
 from ohtchat.i18n import _, set_language
+from ohtchat.tui.results import NOTIFY_MODES
 from ohtchat.tui.screens.main import MainScreen
 from ohtchat.tui.screens.setup import FirstRunResult, FirstRunScreen, UnlockResult, UnlockScreen
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 """Short theme names accepted by ``--theme`` (any Textual theme name works too)."""
-
-NOTIFY_MODES = ("bell", "notify", "both", "off")
-"""How a whisper is announced while the terminal is not focused."""
 
 
 def theme_name(theme: str | None) -> str:

@@ -1,8 +1,9 @@
 """The console pane: command output and node notices, re-wrapped to its width, some supersedable.
 
-Each line is kept with an optional *topic* (``"join"`` for failures to join the ring): when
-the state a line describes has ended, :meth:`Console.supersede` removes every line of that
-topic, so an old error does not stay on screen after the thing it complained about worked.
+Each line is kept with an optional *topic* (``JOIN_TOPIC`` of :mod:`ohtchat.api.constants` for
+failures to join the ring): when the state a line describes has ended, :meth:`Console.supersede`
+removes every line of that topic, so an old error does not stay on screen after the thing it
+complained about worked.
 """
 
 from __future__ import annotations
@@ -16,15 +17,6 @@ from textual.widgets import RichLog
 
 MAX_LINES = 1000
 """Entries the console keeps (older ones scroll away)."""
-
-JOIN_TOPIC = "join"
-"""The topic of errors about joining the ring; superseded once the node is a member."""
-
-
-def log_topic(data: dict[str, Any]) -> str | None:
-    """The topic of a ``log`` event (the node tags join failures ``join``), or None."""
-    topic = data.get("topic")
-    return topic if isinstance(topic, str) and topic else None
 
 
 class Console(RichLog):

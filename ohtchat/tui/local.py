@@ -60,10 +60,10 @@ def ask_credentials(settings: Any) -> tuple[str, str] | None:
 
 async def run_local(settings: Any, passphrase: str, *, theme: str | None = None) -> int:
     """Start the node, run the client until the user quits, stop the node."""
-    from ohtchat.serve.daemon import start_chat_node
+    from ohtchat.app.node import ChatNode
     from ohtchat.serve.webui import register_webui
 
-    node = await start_chat_node(settings, passphrase)
+    node = await ChatNode.start(settings.node_options(create_if_missing=True), passphrase)
     try:
         register_webui(node.dispatcher, backend=node, replace=True)
         await OhtchatApp(node, theme=theme).run_async()

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ohtchat.api.views import MessageView
 from ohtchat.tui.text import STATE_MARKS, TimeFormatter, clean
 
 _CACHE_SIZE = 512
@@ -40,19 +41,12 @@ class LogEntry:
     cells: int  # name + ": " + text, in terminal cells
 
     @classmethod
-    def from_message(cls, msg: dict[str, Any]) -> LogEntry:
-        """Build from a ``message`` event's or a ``/history`` result's message dict."""
-        name = clean(str(msg.get("sender_name") or msg.get("sender") or "?"))[:32]
-        text = clean(str(msg.get("text", "")))
+    def from_message(cls, msg: MessageView) -> LogEntry:
+        """Build from a stored message (a message event or an entry of a message list)."""
+        name = clean(msg.sender_name or msg.sender or "?")[:32]
+        text = clean(msg.text)
         cells = _cells(name) + 2 + _cells(text)
-        try:
-            ts = float(msg.get("timestamp") or 0.0)
-        except (TypeError, ValueError):
-            ts = 0.0
-        state = str(msg.get("state") or "")
-        return cls(
-            str(msg.get("msg_id", "")), name, text, ts, state, bool(msg.get("outgoing")), cells
-        )
+        return cls(msg.msg_id, name, text, msg.timestamp, msg.state, msg.outgoing, cells)
 
 
 def _cells(text: str) -> int:
@@ -97,7 +91,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     # ---- content -------------------------------------------------------------------------
 
-    def set_messages(self, messages: Iterable[dict[str, Any]]) -> None:
+    def set_messages(self, messages: Iterable[MessageView]) -> None:
         """Replace the content (oldest first) and scroll to the end."""
         self.entries = [LogEntry.from_message(m) for m in messages]
         self._index = {e.msg_id: i for i, e in enumerate(self.entries) if e.msg_id}
@@ -105,7 +99,7 @@ class MessageLog(ScrollView, can_focus=True):
         # After the next layout: only then does max_scroll_y know the new height.
         self.scroll_end(animate=False)
 
-    def append(self, message: dict[str, Any]) -> None:
+    def append(self, message: MessageView) -> None:
         """Add a message at the end (replacing one with the same id); follows if at the end."""
         entry = LogEntry.from_message(message)
         if entry.msg_id in self._index:

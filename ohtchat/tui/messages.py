@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from textual.message import Message
 
 from ohtchat.api.events import NodeEvent
+from ohtchat.api.ops import Operation
 from ohtchat.api.results import CommandResult
+from ohtchat.api.views import MessageView
 
 
 @dataclass
@@ -26,13 +27,14 @@ class LineEntered(Message):
 
 
 @dataclass
-class CommandDone(Message):
-    """A backend call finished: the line that ran and its result."""
+class ResultArrived(Message):
+    """A backend call finished. ``op`` is the operation the client made of its own accord
+    (None for a command line the user typed); ``quiet`` results show nothing unless they
+    failed (a refresh the client made itself)."""
 
-    line: str
     result: CommandResult
-    conversation: str | None = None
-    quiet: bool = False  # a refresh the client made itself: show nothing unless it failed
+    op: Operation | None = None
+    quiet: bool = False
 
 
 @dataclass
@@ -47,15 +49,8 @@ class HistoryLoaded(Message):
     """A conversation's history arrived (oldest first)."""
 
     conversation: str
-    messages: list[dict[str, Any]]
+    messages: tuple[MessageView, ...]
     requested: int
-
-
-@dataclass
-class SearchRequested(Message):
-    """The search box asked for messages containing ``text``."""
-
-    text: str
 
 
 @dataclass

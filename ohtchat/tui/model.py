@@ -1,15 +1,32 @@
-"""The client's view of the node: conversations, unread counts, status; fed by results and events.
+"""The client's view of the node: conversations, unread counts, status; fed by views and events.
 
-Pure data (no Textual): the widgets render it, the app feeds it ``/contacts``, ``/channels``
-and ``/status`` results and the backend's events.
+Pure data (no Textual): the widgets render it, the screen feeds it the typed views of its
+``ListContacts``, ``ListChannels`` and ``GetStatus`` calls and the backend's typed events.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from ohtchat.api.constants import RINGCAST_CONVERSATION
+from ohtchat.api.events import (
+    ChannelEvent,
+    ContactEvent,
+    MessageStateEvent,
+    PresenceEvent,
+    RingEvent,
+)
+from ohtchat.api.views import (
+    ChannelView,
+    ContactView,
+    Membership,
+    MessageView,
+    PeerView,
+    StatusView,
+    TorView,
+)
 from ohtchat.tui.text import clean, short_id
 
 Kind = Literal["channel", "contact"]
@@ -32,14 +49,34 @@ class Conversation:
         return clean(self.name) or short_id(self.id)
 
 
+@dataclass(frozen=True)
+class RingState:
+    """Where the node is on the ring, as its status, ring events and joins last said."""
+
+    member: bool | None = None  # None: not known yet
+    successor: PeerView | None = None
+    predecessor: PeerView | None = None
+    peers: int = 0
+
+    @classmethod
+    def of(cls, view: StatusView | RingEvent) -> RingState:
+        """The ring part of a status or a ring event."""
+        return cls(view.member, view.successor, view.predecessor, view.peers)
+
+    def joined(self, view: Membership) -> RingState:
+        """After a ``/create`` or ``/connect``."""
+        return replace(self, member=view.member, successor=view.successor or self.successor)
+
+
 @dataclass
 class ChatModel:
     """Conversations in sidebar order, the open one, the node's status, the last delivery state."""
 
     conversations: dict[str, Conversation] = field(default_factory=dict)
     current: str | None = None
-    status: dict[str, Any] = field(default_factory=dict)
-    tor: dict[str, Any] = field(default_factory=dict)
+    status: StatusView | None = None  # who and where the node is (None until it answered)
+    ring: RingState = field(default_factory=RingState)
+    tor: TorView = field(default_factory=TorView)
     last_sent: tuple[str, str] | None = None  # (msg_id, state) of the last message sent
     numbers: dict[str, int] = field(default_factory=dict)  # Alt-n: stable once given
     loaded: set[Kind] = field(default_factory=set)  # lists seen (numbering waits for both)
@@ -51,30 +88,35 @@ class ChatModel:
             key=lambda c: (c.kind != "channel", c.label.casefold(), c.id),
         )
 
-    def set_contacts(self, contacts: list[dict[str, Any]]) -> None:
-        """Replace the contacts with a ``/contacts`` result's list."""
-        self._replace("contact", contacts, "account_id")
+    def set_contacts(self, contacts: Iterable[ContactView]) -> None:
+        """Replace the contacts with a contact list."""
+        self._drop("contact")
+        for c in contacts:
+            self._put(c.account_id, c.name, "contact", c.unread, str(c.state), c.presence)
+        self._loaded("contact")
 
-    def set_channels(self, channels: list[dict[str, Any]]) -> None:
-        """Replace the channels with a ``/channels`` result's list."""
-        self._replace("channel", channels, "channel_id")
+    def set_channels(self, channels: Iterable[ChannelView]) -> None:
+        """Replace the channels with a channel list."""
+        self._drop("channel")
+        for ch in channels:
+            self._put(ch.channel_id, ch.name, "channel", ch.unread)
+        self._loaded("channel")
 
-    def _replace(self, kind: Kind, items: list[dict[str, Any]], key: str) -> None:
+    def _drop(self, kind: Kind) -> None:
         for cid in [c.id for c in self.conversations.values() if c.kind == kind]:
-            if cid != RINGCAST_CONVERSATION:  # not in /channels, yet shown among them
+            if cid != RINGCAST_CONVERSATION:  # not in the channel list, yet shown among them
                 del self.conversations[cid]
-        for item in items:
-            cid = str(item.get(key, ""))
-            if not cid:
-                continue
-            self.conversations[cid] = Conversation(
-                cid,
-                str(item.get("name") or ""),
-                kind,
-                presence=str(item.get("presence") or ""),
-                unread=_int(item.get("unread")),
-                state=str(item.get("state") or ""),
-            )
+
+    def _put(
+        self, cid: str, name: str, kind: Kind, unread: int, state: str = "", presence: str = ""
+    ) -> None:
+        if not cid:
+            return
+        # The open conversation has been read, whatever the node counted meanwhile.
+        unread = 0 if cid == self.current else max(0, unread)
+        self.conversations[cid] = Conversation(cid, name, kind, presence, unread, state)
+
+    def _loaded(self, kind: Kind) -> None:
         self.loaded.add(kind)
         self.renumber()
 
@@ -95,8 +137,7 @@ class ChatModel:
 
     def mark_loaded(self, kind: Kind) -> None:
         """A list could not be fetched: number what there is rather than nothing."""
-        self.loaded.add(kind)
-        self.renumber()
+        self._loaded(kind)
 
     def number(self, cid: str) -> int | None:
         """The sidebar number of ``cid`` (None before the lists arrived)."""
@@ -126,11 +167,11 @@ class ChatModel:
                 return self.conversations.get(cid)
         return None
 
-    def on_message(self, data: dict[str, Any]) -> bool:
-        """Account a ``message`` event; True when it arrived in a conversation not open."""
-        cid = str(data.get("conversation", ""))
-        if data.get("outgoing"):
-            self.last_sent = (str(data.get("msg_id", "")), str(data.get("state", "")))
+    def on_message(self, msg: MessageView) -> bool:
+        """Account a stored message; True when it arrived in a conversation not open."""
+        cid = msg.conversation
+        if msg.outgoing:
+            self.last_sent = (msg.msg_id, msg.state)
             return False
         conv = self.conversations.get(cid)
         if conv is None and cid == RINGCAST_CONVERSATION:
@@ -139,77 +180,60 @@ class ChatModel:
             conv = self.conversations[cid] = Conversation(cid, cid, "channel")
         elif conv is None:
             # A message from someone not (yet) listed: show it anyway.
-            name = str(data.get("sender_name") or "")
-            conv = self.conversations[cid] = Conversation(cid, name, "contact")
+            conv = self.conversations[cid] = Conversation(cid, msg.sender_name, "contact")
         self.renumber()
         if cid == self.current:
             return False
         conv.unread += 1
         return True
 
-    def on_message_state(self, data: dict[str, Any]) -> None:
+    def on_message_state(self, event: MessageStateEvent) -> None:
         """Track the delivery state of the last message sent."""
-        msg_id, state = str(data.get("msg_id", "")), str(data.get("state", ""))
-        if self.last_sent is None or self.last_sent[0] == msg_id:
-            self.last_sent = (msg_id, state)
+        if self.last_sent is None or self.last_sent[0] == event.msg_id:
+            self.last_sent = (event.msg_id, event.state)
 
-    def on_presence(self, data: dict[str, Any]) -> None:
+    def on_presence(self, event: PresenceEvent) -> None:
         """Update a contact's presence dot."""
-        conv = self.conversations.get(str(data.get("account_id", "")))
+        conv = self.conversations.get(event.account_id)
         if conv is not None:
-            conv.presence = str(data.get("presence") or "")
+            conv.presence = event.presence
 
-    def on_contact(self, data: dict[str, Any]) -> None:
+    def on_contact(self, event: ContactEvent) -> None:
         """A contact was added, changed or removed."""
-        cid, state = str(data.get("account_id", "")), str(data.get("state") or "")
+        cid, state = event.account_id, str(event.state)
         if not cid:
             return
         if state == "removed":
             self.conversations.pop(cid, None)
         else:
             conv = self.conversations.setdefault(cid, Conversation(cid, "", "contact"))
-            conv.name = str(data.get("name") or conv.name)
+            conv.name = event.name or conv.name
             conv.state = state
         self.renumber()
 
-    def on_channel(self, data: dict[str, Any]) -> None:
-        """A channel was created, joined or changed (``left`` removes it)."""
-        cid = str(data.get("channel_id", ""))
+    def on_channel(self, event: ChannelEvent) -> None:
+        """A channel was created, joined or changed; one without members was left."""
+        cid = event.channel_id
         if not cid:
             return
-        if data.get("state") == "left":
+        if not event.members:
             self.conversations.pop(cid, None)
         else:
             conv = self.conversations.setdefault(cid, Conversation(cid, "", "channel"))
-            conv.name = str(data.get("name") or conv.name)
+            conv.name = event.name or conv.name
         self.renumber()
 
-    def on_status(self, data: dict[str, Any]) -> None:
-        """A ``/status`` result or ``status``/``ring`` event: merge what it says."""
-        self.status.update(data)
-        tor = data.get("tor")
-        if isinstance(tor, dict):
-            self.tor = dict(tor)
+    def on_status(self, status: StatusView) -> None:
+        """A status (a ``GetStatus`` result or a status event): who, where, tor."""
+        self.status = status
+        self.ring = RingState.of(status)
+        self.tor = status.tor
 
-    def on_tor(self, data: dict[str, Any]) -> None:
-        """A ``tor`` event: state and bootstrap progress."""
-        self.tor = dict(data)
+    def on_tor(self, tor: TorView) -> None:
+        """Tor's state and bootstrap progress."""
+        self.tor = tor
 
     def kind_of(self, cid: str | None) -> Kind | None:
         """Whether ``cid`` is a channel or a contact (None when unknown)."""
         conv = self.conversations.get(cid or "")
         return conv.kind if conv else None
-
-
-def _float(value: Any) -> float:
-    try:
-        return float(value or 0.0)
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def _int(value: Any) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0

@@ -1,150 +1,225 @@
-"""What the main screen does with command results and node events."""
+"""What the main screen does with typed results and node events.
+
+Everything here dispatches on types: a result on its view (``StatusView``, ``ContactList``,
+``MessageList``, …; a result without one only has text to show), an event on its class. No
+command line is parsed and no command name is looked at. The screen is reached through the
+narrow :class:`Surface` protocol, so this module does not depend on the screen's module.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import Protocol
 
 from rich.text import Text
 
-from ohtchat.commands.errors import UsageError
-from ohtchat.commands.parser import Command, parse
+from ohtchat.api.constants import JOIN_TOPIC
+from ohtchat.api.events import (
+    ChannelEvent,
+    ContactEvent,
+    LogEvent,
+    MessageEvent,
+    MessageStateEvent,
+    NodeEvent,
+    PresenceEvent,
+    RingEvent,
+    StatusEvent,
+    TorEvent,
+)
+from ohtchat.api.ops import ListChannels, ListContacts, Operation
+from ohtchat.api.results import CommandResult
+from ohtchat.api.views import (
+    ChannelList,
+    ContactList,
+    FingerTable,
+    HelpIndex,
+    Membership,
+    MessageList,
+    MessageSent,
+    MessageView,
+    PeerList,
+    QuitRequested,
+    SettingChanged,
+    StatusView,
+    View,
+)
 from ohtchat.i18n import _
-from ohtchat.tui.console import JOIN_TOPIC, log_topic
-from ohtchat.tui.messages import CommandDone
-from ohtchat.tui.screens.tables import ftable_screen, help_screen, peers_screen, search_screen
+from ohtchat.tui.console import Console
+from ohtchat.tui.log import MessageLog
+from ohtchat.tui.model import ChatModel, RingState
+from ohtchat.tui.screens.tables import (
+    TableScreen,
+    ftable_screen,
+    help_screen,
+    peers_screen,
+    search_screen,
+)
 from ohtchat.tui.text import clean
 
-if TYPE_CHECKING:
-    from ohtchat.tui.screens.main import MainScreen
+#: The error code of a failure of the ring layer: while the node is not a member, that is a
+#: failure to join (shown until the node joins, like the node's own join notices).
+RING_ERROR = "ring"
 
-# Commands after which the sidebar's lists may have changed.
-_CHANGES_CONTACTS = {"add", "rm", "request"}
-_CHANGES_CHANNELS = {"channel", "join", "leave"}
-# Commands that join the ring: their failures are superseded once the node is a member.
-_JOINS_RING = {"connect", "create"}
+#: How whispers are announced while the terminal is not focused.
+NOTIFY_MODES = ("bell", "notify", "both", "off")
 
 
-def parsed_command(line: str) -> Command | None:
-    """``line`` parsed; None for plain text or a line that does not parse."""
-    try:
-        parsed = parse(line)
-    except UsageError:
-        return None
-    return parsed if isinstance(parsed, Command) else None
+class Surface(Protocol):
+    """What the result handler needs of the screen it draws on."""
 
+    model: ChatModel
+    tz: tzinfo | None
+    notify_mode: str
+    default_notify: str
+    requested: dict[str, int]
 
-def command_name(line: str) -> str | None:
-    """The canonical command of ``line``; None for plain text or a line that does not parse."""
-    parsed = parsed_command(line)
-    return parsed.name if parsed is not None else None
+    @property
+    def console(self) -> Console:
+        """The pane showing command output and notices."""
+        ...
+
+    @property
+    def log_view(self) -> MessageLog:
+        """The open conversation's messages."""
+        ...
+
+    def redraw(self) -> None:
+        """Sidebar, title and status bar from the model."""
+        ...
+
+    def call(self, op: Operation, *, quiet: bool = False) -> None:
+        """Run ``op`` in the background; its result comes back to :meth:`ResultHandler.handle`."""
+        ...
+
+    def open(self, cid: str, *, scroll_to: str | None = None) -> None:
+        """Open a conversation and load its history."""
+        ...
+
+    def show_table(
+        self, screen: TableScreen, chosen: Callable[[str | None], None] | None = None
+    ) -> None:
+        """Show a table screen; ``chosen`` gets the key of the row picked (None: closed)."""
+        ...
+
+    def suggest(self, line: str) -> None:
+        """Put ``line`` into the input line for the user to complete."""
+        ...
+
+    def notify_whisper(self, message: MessageView) -> None:
+        """Announce a whisper (bell or notification)."""
+        ...
+
+    def quit(self) -> None:
+        """End the client."""
+        ...
 
 
 class ResultHandler:
-    """Turns :class:`CommandDone` results and node events into screen updates."""
+    """Turns typed results and node events into screen updates."""
 
-    def __init__(self, screen: MainScreen) -> None:
+    def __init__(self, screen: Surface) -> None:
         self.screen = screen
 
     # ---- results ---------------------------------------------------------------------------
 
-    def handle(self, done: CommandDone) -> None:
-        """Show a result: text in the console, tables as screens, lists into the model."""
-        s, result = self.screen, done.result
-        name = command_name(done.line)
+    def handle(
+        self, result: CommandResult, op: Operation | None = None, quiet: bool = False
+    ) -> None:
+        """Show a result: its view as a table, in the log or in the model; its text in the
+        console (unless ``quiet`` or the view showed it)."""
+        s = self.screen
         if not result.ok:
-            topic = JOIN_TOPIC if name in _JOINS_RING else None
+            topic = JOIN_TOPIC if result.code == RING_ERROR and not s.model.ring.member else None
             s.console.say(Text(result.text or _("The command failed."), style="bold red"), topic)
-            if name in ("contacts", "channels"):
-                s.model.mark_loaded("contact" if name == "contacts" else "channel")
+            if isinstance(op, ListContacts | ListChannels):
+                s.model.mark_loaded("contact" if isinstance(op, ListContacts) else "channel")
                 s.redraw()
             return
-        data = result.data
-        shown = self._special(name, done, data)
-        if not shown and not done.quiet and result.text:
+        shown = result.view is not None and self.show(result.view)
+        if not shown and not quiet and result.text:
             s.console.say(Text(result.text))
-        if name in _JOINS_RING and data.get("member"):
-            self.membership({"member": True}, announce=False)
-        if "msg_id" in data and "state" in data:
-            s.model.last_sent = (str(data["msg_id"]), str(data["state"]))
-        if name in _CHANGES_CONTACTS:
-            s.run_line("/contacts", quiet=True)
-        if name in _CHANGES_CHANNELS:
-            s.run_line("/channels", quiet=True)
         s.redraw()
 
-    def _special(self, name: str | None, done: CommandDone, data: dict[str, Any]) -> bool:
-        """Handle commands with a dedicated view; True when the text need not be printed."""
+    def show(self, view: View) -> bool:
+        """Apply a result's view; True when it is shown in place of the result's text."""
         s = self.screen
-        if name == "status":
-            self.membership(data)
-        elif name == "contacts":
-            s.model.set_contacts([c for c in data.get("contacts") or [] if isinstance(c, dict)])
-        elif name == "channels":
-            s.model.set_channels([c for c in data.get("channels") or [] if isinstance(c, dict)])
-        elif name == "quit":
-            s.app.exit()
-            return True
-        elif name == "ftable" and isinstance(data.get("fingers"), list):
-            s.app.push_screen(ftable_screen(data))
-            return True
-        elif name == "peers" and isinstance(data.get("peers"), list):
-            s.app.push_screen(peers_screen(data))
-            return True
-        elif name == "help" and len(data.get("commands") or []) > 1:
-            s.app.push_screen(help_screen(data), self._help_chosen)
-            return True
-        elif name == "search" and isinstance(data.get("messages"), list):
-            text = done.line.split(None, 1)[1] if " " in done.line else ""
-            names = {c.id: c.label for c in s.model.conversations.values()}
-            s.app.push_screen(search_screen(text, data["messages"], names, s.tz), self._found)
-            return True
-        elif name == "history" and data.get("conversation"):
-            self._history(data)
-            return True
-        elif name == "set":
-            self._setting(done.line)
+        model = s.model
+        match view:
+            case StatusView():
+                before = model.ring.member
+                model.on_status(view)
+                self._ring_changed(before)
+            case Membership():
+                before = model.ring.member
+                model.ring = model.ring.joined(view)
+                self._ring_changed(before, announce=False)  # the result says so
+            case ContactList():
+                model.set_contacts(view.contacts)
+            case ChannelList():
+                model.set_channels(view.channels)
+            case MessageList(conversation=""):
+                names = {c.id: c.label for c in model.conversations.values()}
+                s.show_table(search_screen(view, names, s.tz), self._found)
+                return True
+            case MessageList():
+                self._history(view)
+                return True
+            case MessageSent():
+                model.last_sent = (view.msg_id, view.state)
+            case FingerTable():
+                s.show_table(ftable_screen(view))
+                return True
+            case PeerList():
+                s.show_table(peers_screen(view))
+                return True
+            case HelpIndex() if len(view.commands) > 1:
+                s.show_table(help_screen(view), self._help_chosen)
+                return True
+            case SettingChanged():
+                self._setting(view)
+            case QuitRequested():
+                s.quit()
+                return True
         return False
 
-    def _history(self, data: dict[str, Any]) -> None:
-        """A typed ``/history``: open that conversation with exactly what was asked for."""
+    def _history(self, view: MessageList) -> None:
+        """A conversation's history asked for on the command line: open that conversation
+        with exactly what was asked for."""
         s = self.screen
-        cid = str(data["conversation"])
+        cid = view.conversation
         if cid != s.model.current and s.model.select(cid) is None:
             return
-        msgs = [m for m in data.get("messages") or [] if isinstance(m, dict)]
-        s.requested[cid] = max(len(msgs), 1)
-        s.log_view.set_messages(msgs)
+        s.requested[cid] = max(len(view.messages), 1)
+        s.log_view.set_messages(view.messages)
 
-    def membership(self, data: dict[str, Any], *, announce: bool = True) -> None:
-        """Merge a status; on becoming a ring member, say so (unless ``announce`` is off) and
-        drop the join failures shown before: they describe a state that has ended."""
+    def _ring_changed(self, before: bool | None, *, announce: bool = True) -> None:
+        """On becoming a ring member, say so (unless ``announce`` is off) and drop the join
+        failures shown before: they describe a state that has ended."""
         s = self.screen
-        before = s.model.status.get("member")
-        s.model.on_status(data)
-        if not data.get("member") or before is True:
+        if not s.model.ring.member or before is True:
             return
         stale = s.console.supersede(JOIN_TOPIC)
         if announce and (before is False or stale):
             s.console.say(Text(_("Joined the ring."), style="bold green"))
 
-    def _setting(self, line: str) -> None:
-        """``/set notify.bell off`` (and ``notify.mode``) change how whispers are announced."""
-        parts = line.split(None, 2)
-        if len(parts) == 3 and parts[1] == "notify.bell":
-            s = self.screen
-            on = parts[2].strip().lower() in ("on", "true", "yes", "1")
-            s.notify_mode = "bell" if on else "notify"
-        elif len(parts) == 3 and parts[1] == "notify.mode":
-            mode = parts[2].strip().lower()
-            if mode in ("bell", "notify", "both", "off"):
-                self.screen.notify_mode = mode
+    def _setting(self, view: SettingChanged) -> None:
+        """``notify.bell`` and ``notify.mode`` change how whispers are announced; unsetting
+        them brings back the mode the client started with."""
+        s = self.screen
+        value = None if view.value is None else view.value.strip().lower()
+        if view.key == "notify.bell":
+            on = value in ("on", "true", "yes", "1")
+            s.notify_mode = s.default_notify if value is None else "bell" if on else "notify"
+        elif view.key == "notify.mode":
+            if value is None:
+                s.notify_mode = s.default_notify
+            elif value in NOTIFY_MODES:
+                s.notify_mode = value
 
     def _help_chosen(self, name: str | None) -> None:
         if name:
-            prompt = self.screen.query_one("#prompt")
-            prompt.value = f"/{name} "  # type: ignore[attr-defined]
-            prompt.cursor_position = len(name) + 2  # type: ignore[attr-defined]
-            prompt.focus()
+            self.screen.suggest(f"/{name} ")
 
     def _found(self, key: str | None) -> None:
         if key:
@@ -153,34 +228,40 @@ class ResultHandler:
 
     # ---- events ----------------------------------------------------------------------------
 
-    def event(self, kind: str, data: dict[str, Any]) -> None:
+    def event(self, event: NodeEvent) -> None:
         """Apply one node event."""
         s = self.screen
-        if kind == "message":
-            s.model.on_message(data)
-            if data.get("conversation") == s.model.current:
-                s.log_view.append(data)
-            if (
-                not data.get("outgoing")
-                and s.model.kind_of(str(data.get("conversation"))) == "contact"
-            ):
-                s.notify_whisper(data)
-        elif kind == "message_state":
-            s.log_view.update_state(str(data.get("msg_id", "")), str(data.get("state", "")))
-            s.model.on_message_state(data)
-        elif kind == "presence":
-            s.model.on_presence(data)
-        elif kind == "contact":
-            s.model.on_contact(data)
-        elif kind == "channel":
-            s.model.on_channel(data)
-        elif kind in ("ring", "status"):
-            self.membership(data)
-        elif kind == "tor":
-            s.model.on_tor(data)
-        elif kind == "log":
-            level = str(data.get("level", "info"))
-            style = {"error": "bold red", "warning": "yellow"}.get(level, "dim")
-            s.console.say(Text(clean(str(data.get("text", ""))), style=style), log_topic(data))
-            return
+        model = s.model
+        match event:
+            case MessageEvent():
+                model.on_message(event)
+                if event.conversation == model.current:
+                    s.log_view.append(event)
+                if not event.outgoing and model.kind_of(event.conversation) == "contact":
+                    s.notify_whisper(event)
+            case MessageStateEvent():
+                s.log_view.update_state(event.msg_id, event.state)
+                model.on_message_state(event)
+            case PresenceEvent():
+                model.on_presence(event)
+            case ContactEvent():
+                model.on_contact(event)
+                # The event has no presence, unread count or fingerprint: fetch the list.
+                s.call(ListContacts(), quiet=True)
+            case ChannelEvent():
+                model.on_channel(event)
+            case RingEvent():
+                before = model.ring.member
+                model.ring = RingState.of(event)
+                self._ring_changed(before)
+            case StatusEvent():
+                before = model.ring.member
+                model.on_status(event)
+                self._ring_changed(before)
+            case TorEvent():
+                model.on_tor(event)
+            case LogEvent():
+                style = {"error": "bold red", "warning": "yellow"}.get(event.level, "dim")
+                s.console.say(Text(clean(event.text), style=style), event.topic or None)
+                return
         s.redraw()

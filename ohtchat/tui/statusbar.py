@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
+from ohtchat.api.views import PeerView, TorView
 from ohtchat.i18n import _, format_number, ngettext
-from ohtchat.tui.model import ChatModel
-from ohtchat.tui.text import short_id, short_onion, state_name
+from ohtchat.tui.model import ChatModel, RingState
+from ohtchat.tui.text import clean, short_id, short_onion, state_name
 
 
-def tor_label(tor: dict[str, Any]) -> str:
-    """The localized one-word state of tor (from a ``tor`` event or ``/status``)."""
-    state = str(tor.get("state") or "")
+def tor_label(tor: TorView) -> str:
+    """The localized one-word state of tor (from a tor event or the status)."""
+    state = tor.state
     if state == "stopped":
         return _("Tor stopped")
     if state in ("starting", "bootstrapping"):
@@ -26,34 +25,29 @@ def tor_label(tor: dict[str, Any]) -> str:
         return _("Tor failed")
     if state == "off" or not state:
         return _("no Tor")
-    return _("Tor: {state}").format(state=state)
+    return _("Tor: {state}").format(state=clean(state))
 
 
-def bootstrapping(tor: dict[str, Any]) -> bool:
+def bootstrapping(tor: TorView) -> bool:
     """True while tor is starting and reports a progress below 100 %."""
-    try:
-        progress = float(tor.get("progress", 100))
-    except (TypeError, ValueError):
-        progress = 100.0
-    return str(tor.get("state")) in ("starting", "bootstrapping") and progress < 100
+    return tor.state in ("starting", "bootstrapping") and tor.progress < 100
 
 
-def ring_text(status: dict[str, Any]) -> str:
+def ring_text(ring: RingState) -> str:
     """``pred ← me → succ · 3 peers`` in short ids, localized."""
-    peers = status.get("peers", 0)
-    n = peers if isinstance(peers, int) else len(peers) if isinstance(peers, list) else 0
-    pred = _peer_short(status.get("predecessor"))
-    succ = _peer_short(status.get("successor"))
-    peer_words = ngettext("{n} peer", "{n} peers", n).format(n=format_number(n))
-    if not status.get("member", bool(pred or succ)):
+    pred = _peer_short(ring.predecessor)
+    succ = _peer_short(ring.successor)
+    peer_words = ngettext("{n} peer", "{n} peers", ring.peers).format(n=format_number(ring.peers))
+    member = ring.member if ring.member is not None else bool(pred or succ)
+    if not member:
         return _("not on a ring") + " · " + peer_words
     return f"{pred or '—'} ← · → {succ or '—'} · {peer_words}"
 
 
-def _peer_short(peer: Any) -> str:
-    if isinstance(peer, dict):
-        peer = peer.get("id") or peer.get("onion") or peer.get("address") or ""
-    return short_id(str(peer or ""))
+def _peer_short(peer: PeerView | None) -> str:
+    if peer is None:
+        return ""
+    return short_id(clean(peer.id or peer.onion or peer.address))
 
 
 class StatusBar(Horizontal):
@@ -79,15 +73,15 @@ class StatusBar(Horizontal):
 
     def show(self, model: ChatModel) -> None:
         """Redraw from the model."""
-        tor = model.tor or {}
+        tor = model.tor
         self.query_one("#status-tor", Static).update(tor_label(tor))
         bar = self.query_one("#status-progress", ProgressBar)
         bar.display = bootstrapping(tor)
         if bar.display:
-            bar.update(progress=float(tor.get("progress") or 0))
-        onion = str(model.status.get("onion") or "")
+            bar.update(progress=float(tor.progress))
+        onion = clean(model.status.onion) if model.status is not None else ""
         self.query_one("#status-onion", Static).update(short_onion(onion) if onion else "")
-        self.query_one("#status-ring", Static).update(ring_text(model.status))
+        self.query_one("#status-ring", Static).update(ring_text(model.ring))
         delivery = ""
         if model.last_sent is not None:
             delivery = _("last message: {state}").format(state=state_name(model.last_sent[1]))

@@ -16,6 +16,7 @@ from textual.css.query import QueryError
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, RichLog, Static
 
+from ohtchat.api.bus import EventBus
 from ohtchat.tui.screens.tables import TableScreen
 from tests.waiting import DEADLINE
 
@@ -118,6 +119,16 @@ async def until(
         if loop.time() > end:
             raise AssertionError(f"{what}: not reached in {timeout:g} s (last seen: {last!r})")
         await pilot.pause(step)
+
+
+async def loaded(pilot: Pilot, bus: EventBus) -> None:
+    """Wait until the client has its node's status and lists and follows the node's events
+    on ``bus`` (an event published before the client subscribed never reaches it)."""
+    await settle(pilot)
+    main = pilot.app.main  # type: ignore[attr-defined]
+    await until(pilot, lambda: main.model.status is not None, "the node's status")
+    await until(pilot, lambda: main.model.loaded == {"contact", "channel"}, "the lists")
+    await until(pilot, lambda: bus.subscribers >= 1, "the client follows the events")
 
 
 async def type_line(pilot: Pilot, text: str) -> None:

@@ -1,36 +1,34 @@
-"""Pilot tests that need the fake backend: states a real node on loopback TCP cannot produce.
+"""The status bar follows tor's bootstrap, on a real node.
 
-The main flows (first run, unlock, whispers, contacts, ringcast, channels, every command
-group, wrong arguments, tables, search, completion, keyboard and mouse) run against real
-nodes in ``test_real_nodes.py``.
+The main flows run against real nodes too: ``test_flows.py`` and ``test_typed_calls.py``
+(in-process, memory network) and ``test_real_nodes.py`` (loopback TCP).
 """
 
 from __future__ import annotations
 
 from textual.widgets import ProgressBar
 
-from tests.events import publish
+from ohtchat.api.events import TorEvent
 
 from .conftest import SIZE, make_app
-from .fakes import FakeBackend
-from .pilots import settle, static_text, until
+from .nodes import memory_ring
+from .pilots import loaded, static_text, until
 
 
-async def test_tor_bootstrap_progress_bar(nodes: tuple[FakeBackend, FakeBackend]) -> None:
+async def test_tor_bootstrap_progress_bar() -> None:
     """Tor bootstrap progress only exists on onion nodes, and a private tor network takes far
-    too long to start for a client test: the fake backend sends the ``tor`` events instead."""
-    alice, _bob = nodes
-    app = make_app(alice)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        bar = app.main.query_one(ProgressBar)
-        await until(pilot, lambda: static_text(app, "#status-tor") == "Tor ready", "the status")
-        assert not bar.display
-        # An event published before the client subscribed would never reach it.
-        await until(pilot, lambda: alice.bus.subscribers == 1, "the client follows the events")
-        publish(alice.bus, "tor", state="bootstrapping", progress=40, summary="Loading")
-        await until(pilot, lambda: bar.display and bar.progress == 40, "the progress bar")
-        assert static_text(app, "#status-tor") == "Tor starting"
-        publish(alice.bus, "tor", state="running", progress=100, summary="Done")
-        await until(pilot, lambda: not bar.display, "the progress bar hidden")
-        assert static_text(app, "#status-tor") == "Tor ready"
+    too long to start for a client test: this node runs on the memory transport, and its
+    event bus carries the ``TorEvent``s a node's tor controller publishes while tor starts."""
+    async with memory_ring("alice") as (alice,):
+        app = make_app(alice)
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot, alice.bus)
+            bar = app.main.query_one(ProgressBar)
+            assert static_text(app, "#status-tor") == "no Tor"  # the real node: no tor
+            assert not bar.display
+            alice.bus.publish(TorEvent("bootstrapping", 40, "Loading"))
+            await until(pilot, lambda: bar.display and bar.progress == 40, "the progress bar")
+            assert static_text(app, "#status-tor") == "Tor starting"
+            alice.bus.publish(TorEvent("running", 100, "Done"))
+            await until(pilot, lambda: not bar.display, "the progress bar hidden")
+            assert static_text(app, "#status-tor") == "Tor ready"

@@ -6,22 +6,30 @@ from datetime import UTC
 
 from textual.app import App, ComposeResult
 
+from ohtchat.api.views import MessageView
 from ohtchat.tui.log import MessageLog
 from ohtchat.tui.text import TimeFormatter
 
 from .pilots import until
 
 
-def messages(n: int, text: str = "message number {i}") -> list[dict[str, object]]:
+def msg(msg_id: str, text: str, *, name: str = "bob", **fields: object) -> MessageView:
+    base: dict[str, object] = {
+        "msg_id": msg_id,
+        "conversation": "c1",
+        "sender": "b",
+        "sender_name": name,
+        "text": text,
+        "timestamp": 1_700_000_000.0,
+        "state": "delivered",
+        "outgoing": False,
+    }
+    return MessageView(**{**base, **fields})  # type: ignore[arg-type]
+
+
+def messages(n: int, text: str = "message number {i}") -> list[MessageView]:
     return [
-        {
-            "msg_id": f"m{i}",
-            "sender_name": "bob",
-            "text": text.format(i=i),
-            "timestamp": 1_700_000_000 + i,
-            "state": "delivered",
-            "outgoing": i % 2 == 0,
-        }
+        msg(f"m{i}", text.format(i=i), timestamp=1_700_000_000.0 + i, outgoing=i % 2 == 0)
         for i in range(n)
     ]
 
@@ -69,18 +77,10 @@ async def test_long_messages_wrap_and_states_update() -> None:
         assert text.count("x") == 3 * 70
         assert log.update_state("m2", "failed")
         assert not log.update_state("nope", "failed")
-        log.append(
-            {
-                "msg_id": "m9",
-                "sender_name": "me",
-                "text": "new",
-                "outgoing": True,
-                "state": "sending",
-            }
-        )
+        log.append(msg("m9", "new", name="me", outgoing=True, state="sending"))
         assert log.entries[-1].text == "new"
         await until(pilot, lambda: log.scroll_y == log.max_scroll_y, "following the end")
-        log.append({"msg_id": "m9", "state": "delivered", "outgoing": True})
+        log.append(msg("m9", "new", name="me", outgoing=True, state="delivered"))
         assert len(log.entries) == 4 and log.entries[-1].state == "delivered"
         assert log.scroll_to_message("m0")
         await until(pilot, lambda: log.scroll_y == 0, "scrolled to m0")
@@ -90,7 +90,7 @@ async def test_control_characters_never_reach_the_terminal() -> None:
     app = LogApp()
     async with app.run_test(size=(60, 5)) as pilot:
         log = app.query_one(MessageLog)
-        log.set_messages([{"msg_id": "x", "sender_name": "ev\x1bil", "text": "\x1b]0;pwned\x07hi"}])
+        log.set_messages([msg("x", "\x1b]0;pwned\x07hi", name="ev\x1bil")])
         await pilot.pause()
         line = log.render_line(0).text
         assert "\x1b" not in line and "\x07" not in line and "hi" in line

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from textual.widgets import Input
 
+from ohtchat.api.ops import ListContacts, Whisper
+from ohtchat.api.views import ContactList
 from ohtchat.app.node import ChatNode
 from ohtchat.commands import COMMANDS
 from ohtchat.tui.app import OhtchatApp, SetupApp
@@ -34,6 +36,7 @@ from .pilots import (
     type_line,
     until,
 )
+from .pilots import loaded as loaded_with
 
 SIZE = (120, 40)
 
@@ -57,10 +60,7 @@ def client(node: ChatNode) -> OhtchatApp:
 async def loaded(pilot) -> None:  # type: ignore[no-untyped-def]
     """Wait until the client has its node's status and lists and follows its events (an
     event the node publishes before the client subscribed never reaches the client)."""
-    await settle(pilot)
-    await until(pilot, lambda: "account_id" in pilot.app.main.model.status, "the node's status")
-    node = pilot.app.backend
-    await until(pilot, lambda: node.bus.subscribers >= 1, "the client follows the events")
+    await loaded_with(pilot, pilot.app.backend.bus)
 
 
 def on_main(app: OhtchatApp) -> bool:
@@ -113,8 +113,9 @@ async def test_first_run_then_unlock_with_a_real_store(tmp_path: Path) -> None:
             assert app.theme == "textual-light"
             await pilot.press("ctrl+t")
             await until(pilot, lambda: app.theme == "textual-dark", "the dark theme")
-            assert app.main.model.status["name"] == "Alice"
-            assert app.main.model.status["member"] is True
+            status = app.main.model.status
+            assert status is not None and status.name == "Alice"
+            assert app.main.model.ring.member is True
             assert "not on a ring" not in static_text(app, "#status-ring")
             assert static_text(app, "#status-tor") == "no Tor"
             await type_line(pilot, "/quit")
@@ -273,11 +274,12 @@ async def test_contact_request_accept_then_whisper_between_two_clients(tmp_path:
             )
 
         # A client started later lists the contacts with their unread counts from the node.
-        await alice.execute("/whisper bob while you were away")
+        assert (await alice.call(Whisper(b_id, "while you were away"))).ok
 
         async def bob_has_it() -> bool:  # direct, or through the mailbox when that timed out
-            contacts = (await bob.execute("/contacts")).data["contacts"]
-            return any(c["account_id"] == a_id and c["unread"] == 1 for c in contacts)
+            contacts = (await bob.call(ListContacts())).view
+            assert isinstance(contacts, ContactList)
+            return any(c.account_id == a_id and c.unread == 1 for c in contacts.contacts)
 
         await eventually(bob_has_it, "the whisper stored on bob's node", timeout=60)
         later = client(bob)
@@ -287,7 +289,8 @@ async def test_contact_request_accept_then_whisper_between_two_clients(tmp_path:
             conv = later.main.model.conversations[a_id]
             assert (conv.label, conv.state, conv.unread) == ("alice", "accepted", 1)
             assert later.main.model.current is None
-            assert later.main.model.status["account_id"] == b_id
+            status = later.main.model.status
+            assert status is not None and status.account_id == b_id
 
 
 async def test_ringcast_and_channel_between_two_clients(tmp_path: Path) -> None:

@@ -7,15 +7,16 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
+from ohtchat.api.events import LogEvent, TorEvent
+from ohtchat.api.ops import Whisper
 from ohtchat.tui.layout import COLLAPSE_BELOW, NARROW_SIDEBAR, key_hints, sidebar_width
 from ohtchat.tui.log import MessageLog
 from ohtchat.tui.sidebar import Sidebar
 from ohtchat.tui.statusbar import StatusBar
-from tests.events import publish
 
-from .conftest import make_app
-from .fakes import FakeBackend
-from .pilots import console_has, console_text, settle, until
+from .conftest import Friends, make_app
+from .nodes import ok
+from .pilots import console_has, console_text, loaded, settle, until
 
 SMALL = (80, 24)
 LONG = (
@@ -41,10 +42,11 @@ def test_key_hints_keep_whole_hints_and_say_when_some_are_left_out() -> None:
     assert not key_hints(200).plain.endswith("…")
 
 
-async def test_80x24_gives_the_chat_the_lines(nodes: tuple[FakeBackend, FakeBackend]) -> None:
-    alice, _bob = nodes
+async def test_80x24_gives_the_chat_the_lines(friends: Friends) -> None:
+    alice = friends.alice
     app = make_app(alice)
     async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot, alice.bus)
         await until(pilot, lambda: len(app.main.model.conversations) == 2, "the lists")
         await pilot.press("alt+2")
         await settle(pilot)
@@ -54,14 +56,12 @@ async def test_80x24_gives_the_chat_the_lines(nodes: tuple[FakeBackend, FakeBack
         assert app.main.query_one("#keys", Static).region.right <= SMALL[0]
 
 
-async def test_console_wraps_long_lines_at_its_width(
-    nodes: tuple[FakeBackend, FakeBackend],
-) -> None:
-    alice, _bob = nodes
+async def test_console_wraps_long_lines_at_its_width(friends: Friends) -> None:
+    alice = friends.alice
     app = make_app(alice)
     async with app.run_test(size=SMALL) as pilot:
-        await until(pilot, lambda: alice.bus.subscribers == 1, "the client follows the events")
-        publish(alice.bus, "log", level="warning", text=LONG)
+        await loaded(pilot, alice.bus)
+        alice.bus.publish(LogEvent("warning", LONG))  # a notice, as the node (or demo) posts
         await until(pilot, lambda: console_has(app, LONG), "the long line")
         console = app.main.console
         width = console.scrollable_content_region.width
@@ -74,31 +74,37 @@ async def test_console_wraps_long_lines_at_its_width(
         await until(pilot, lambda: console_has(app, LONG), "the long line re-wrapped")
 
 
-async def test_status_bar_fits_and_shortens_deliberately(
-    nodes: tuple[FakeBackend, FakeBackend],
-) -> None:
-    alice, _bob = nodes
-    alice.tor = {"state": "bootstrapping", "progress": 45, "summary": "Loading"}
+async def test_status_bar_fits_and_shortens_deliberately(friends: Friends) -> None:
+    """The status bar at its fullest: tor bootstrapping (its progress bar shown), the onion,
+    the ring with both neighbours, the last delivery state."""
+    alice = friends.alice
     app = make_app(alice)
     async with app.run_test(size=SMALL) as pilot:
-        await until(pilot, lambda: "onion" in app.main.model.status, "the status")
+        await loaded(pilot, alice.bus)
+        # This node runs on the memory transport: tor's progress is what a node on onions
+        # reports while its tor bootstraps (see test_client.py).
+        alice.bus.publish(TorEvent("bootstrapping", 45, "Loading"))
+        bar_shown = app.main.query_one("#status-progress")
+        await until(pilot, lambda: bar_shown.display, "the progress bar")
+        await until(pilot, lambda: app.main.model.ring.peers == 1, "the ring")
         await settle(pilot)
         bar = app.main.query_one(StatusBar)
         shown = [w for w in bar.children if w.display]
         assert all(w.region.right <= SMALL[0] for w in shown), [w.region for w in shown]
         assert ".onion" in str(app.main.query_one("#status-onion", Static).render())
         # A full line: the ring part gives way, shortened with "…", never cut silently.
-        app.main.model.last_sent = ("m1", "delivered")
-        app.main.redraw()
+        await ok(alice, Whisper(friends.bob.account.account_id, "hi"))
+        delivery = app.main.query_one("#status-delivery", Static)
+        await until(
+            pilot, lambda: str(delivery.render()) == "last message: delivered", "the delivery"
+        )
         ring = app.main.query_one("#status-ring", Static)
         await until(pilot, lambda: ring.render_line(0).text.strip().endswith("…"), "ellipsis")
         assert all(w.region.right <= SMALL[0] for w in shown), [w.region for w in shown]
 
 
-async def test_f2_toggles_the_sidebar_and_small_terminals_hide_it(
-    nodes: tuple[FakeBackend, FakeBackend],
-) -> None:
-    alice, _bob = nodes
+async def test_f2_toggles_the_sidebar_and_small_terminals_hide_it(friends: Friends) -> None:
+    alice = friends.alice
     app = make_app(alice)
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)

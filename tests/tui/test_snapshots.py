@@ -1,7 +1,8 @@
 """Snapshots of the main screens (fixed size, fixed data and clock, UTC, no cursor blink).
 
-They use the fake backend (``fakes.py``) on purpose: a real node has random ids and keys and a
-real clock, so no two runs would draw the same screen.
+They use the fixed, typed stand-in of ``snapshot_backend.py`` on purpose: a real node has random
+ids and keys and a real clock, so no two runs would draw the same screen. (Every other client
+test drives real nodes.)
 
 Update after an intended change with ``pytest tests/tui/test_snapshots.py --snapshot-update``
 and look at the SVGs in ``__snapshots__``.
@@ -11,28 +12,29 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from ohtchat.api.views import TorView
 from ohtchat.i18n import using_language
 from ohtchat.tui.app import SetupApp
 
+from . import snapshot_backend
 from .conftest import make_app
-from .fakes import pair
 from .pilots import busy, settle, shown_table, until
 
 SIZE = (100, 28)
 
 
 def lists_loaded(app) -> bool:  # type: ignore[no-untyped-def]
-    """The main screen has the fake node's status, contacts and channels."""
+    """The main screen has the node's status, contacts and channels."""
     main, backend = app.main, app.main.backend
     wanted = len(backend.contacts) + len(backend.channels)
-    return "account_id" in main.model.status and len(main.model.conversations) == wanted
+    return main.model.status is not None and len(main.model.conversations) == wanted
 
 
 def conversation_open(app) -> bool:  # type: ignore[no-untyped-def]
-    """A conversation is open and its log shows the fake node's history of it."""
+    """A conversation is open and its log shows the node's history of it."""
     main = app.main
     cid = main.model.current
-    history = [m for m in main.backend.messages if m["conversation"] == cid]
+    history = [m for m in main.backend.messages if m.conversation == cid]
     return cid is not None and not busy(app) and len(main.log_view.entries) == len(history)
 
 
@@ -60,9 +62,7 @@ async def steady(pilot, *keys: str, ready=lists_loaded, shown=None) -> None:  # 
 
 
 def main_app():
-    _net, alice, _bob = pair()
-    alice.tor = {"state": "bootstrapping", "progress": 45, "summary": "Loading descriptors"}
-    return make_app(alice)
+    return make_app(snapshot_backend.alice(TorView("bootstrapping", 45, "Loading descriptors")))
 
 
 def test_main_screen(snap_compare) -> None:
@@ -74,7 +74,7 @@ def test_main_screen(snap_compare) -> None:
 
 
 def test_main_screen_light_theme(snap_compare) -> None:
-    app = make_app(pair()[1], theme="light")
+    app = make_app(snapshot_backend.alice(), theme="light")
     assert snap_compare(
         app, terminal_size=SIZE, run_before=lambda p: steady(p, "alt+1", shown=conversation_open)
     )

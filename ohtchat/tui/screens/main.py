@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import tzinfo
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -15,23 +16,34 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from ohtchat.api.backend import Backend
-from ohtchat.api.constants import RINGCAST_CONVERSATION
-from ohtchat.commands.lexer import quote
+from ohtchat.api.ops import (
+    FingerTableOp,
+    GetHistory,
+    GetStatus,
+    Help,
+    ListChannels,
+    ListContacts,
+    Operation,
+    Search,
+    SendText,
+)
+from ohtchat.api.views import MessageList, MessageView
 from ohtchat.i18n import _
 from ohtchat.tui.console import Console
 from ohtchat.tui.layout import key_hints, layout_classes, sidebar_width
 from ohtchat.tui.log import MessageLog
 from ohtchat.tui.messages import (
-    CommandDone,
     Completions,
     ConversationChosen,
     EventArrived,
     HistoryLoaded,
     LineEntered,
+    ResultArrived,
 )
 from ohtchat.tui.model import ChatModel
 from ohtchat.tui.prompt import Prompt
 from ohtchat.tui.results import ResultHandler
+from ohtchat.tui.screens.tables import TableScreen
 from ohtchat.tui.sidebar import Sidebar
 from ohtchat.tui.statusbar import StatusBar
 from ohtchat.tui.text import PRESENCE_MARKS, TimeFormatter, clean, short_id
@@ -40,7 +52,7 @@ HISTORY_PAGE = 2000
 """Messages fetched when a conversation opens; scrolling to the top fetches more."""
 
 MAX_HISTORY = 100_000
-"""The most ``/history`` returns (the command's maximum)."""
+"""The most a history request returns (the operation's maximum)."""
 
 #: What Textual reports for ESC+digit (Alt-1…9) in some terminals, tmux among them: the
 #: characters a macOS keyboard types with Option-1…9. Bound too, so Alt-digits always work.
@@ -58,7 +70,10 @@ ALT_DIGIT_ALIASES = (
 
 
 class MainScreen(Screen[None]):
-    """The chat: every line typed goes through ``backend.execute`` in a worker."""
+    """The chat. What the client does of its own accord (loading lists, history, search, text
+    typed into the open conversation, key bindings) is a typed operation (``backend.call``);
+    only a command line the user typed (``/…``) goes through ``backend.execute``. Both run in
+    workers; results come back as :class:`ResultArrived`, rendered by their typed view."""
 
     DEFAULT_CSS = """
     #chat { width: 1fr; }
@@ -83,11 +98,10 @@ class MainScreen(Screen[None]):
             for i, alias in enumerate(ALT_DIGIT_ALIASES, start=1)
         ),
         Binding("ctrl+f", "search_box", priority=True, show=False),
-        Binding("f1", "command('/help')", priority=True, show=False),
+        Binding("f1", "show_help", priority=True, show=False),
         Binding("f2", "toggle_sidebar", priority=True, show=False),
-        Binding("ctrl+r", "command('/ftable')", priority=True, show=False),
+        Binding("ctrl+r", "show_fingers", priority=True, show=False),
         Binding("ctrl+t", "toggle_theme", priority=True, show=False),
-        Binding("ctrl+q", "command('/quit')", priority=True, show=False),
         Binding("escape", "escape", show=False),
     ]
 
@@ -97,6 +111,7 @@ class MainScreen(Screen[None]):
         self.model = ChatModel()
         self.tz = tz
         self.notify_mode = notify
+        self.default_notify = notify
         self.requested: dict[str, int] = {}
         self.pending_scroll: str | None = None
         self.results = ResultHandler(self)
@@ -140,8 +155,8 @@ class MainScreen(Screen[None]):
         self.console.say(Text(_("Type /help for the commands; Tab completes."), style="dim"))
         self.fit(self.app.size.width, self.app.size.height)
         self.redraw()
-        for line in ("/status", "/channels", "/contacts"):
-            self.run_line(line, quiet=True)
+        for op in (GetStatus(), ListChannels(), ListContacts()):
+            self.call(op, quiet=True)
         self.run_worker(self._pump_events(), group="events", exit_on_error=False)
         self.query_one(Prompt).focus()
 
@@ -172,28 +187,37 @@ class MainScreen(Screen[None]):
 
     # ---- backend calls (workers) -----------------------------------------------------------
 
-    def run_line(self, line: str, conversation: str | None = None, *, quiet: bool = False) -> None:
-        """Execute ``line`` in a worker; the result comes back as :class:`CommandDone`."""
+    def run_line(self, line: str, conversation: str | None = None) -> None:
+        """Run a command line the user typed (the console edge) in a worker."""
 
-        async def call() -> None:
+        async def run() -> None:
             result = await self.backend.execute(line, conversation=conversation)
-            self.post_message(CommandDone(line, result, conversation, quiet))
+            self.post_message(ResultArrived(result))
 
-        self.run_worker(call(), group="backend", exit_on_error=False)
+        self.run_worker(run(), group="backend", exit_on_error=False)
+
+    def call(self, op: Operation, *, quiet: bool = False) -> None:
+        """Run a typed operation in a worker; ``quiet`` shows nothing unless it fails."""
+
+        async def run() -> None:
+            result = await self.backend.call(op)
+            self.post_message(ResultArrived(result, op, quiet))
+
+        self.run_worker(run(), group="backend", exit_on_error=False)
 
     def load_history(self, cid: str, count: int) -> None:
         """Fetch the latest ``count`` messages of ``cid`` in a worker."""
         self.requested[cid] = count
 
-        async def call() -> None:
-            result = await self.backend.execute(f"/history {quote(cid)} {count}")
-            if result.ok:
-                msgs = [m for m in result.data.get("messages") or [] if isinstance(m, dict)]
-                self.post_message(HistoryLoaded(cid, msgs, count))
+        async def run() -> None:
+            op = GetHistory(cid, count)
+            result = await self.backend.call(op)
+            if result.ok and isinstance(result.view, MessageList):
+                self.post_message(HistoryLoaded(cid, result.view.messages, count))
             else:
-                self.post_message(CommandDone("/history", result, cid))
+                self.post_message(ResultArrived(result, op))
 
-        self.run_worker(call(), group=f"history-{cid}", exclusive=True, exit_on_error=False)
+        self.run_worker(run(), group=f"history-{cid}", exclusive=True, exit_on_error=False)
 
     async def _pump_events(self) -> None:
         async for event in self.backend.events():
@@ -205,25 +229,24 @@ class MainScreen(Screen[None]):
     def _line(self, message: LineEntered) -> None:
         self.query_one("#candidates").remove_class("-open")
         line = message.line
-        plain = not line.startswith("/") or line.startswith("//")
-        if plain and self.model.current is None:
+        if line.startswith("/") and not line.startswith("//"):
+            self.run_line(line, self.model.current)
+            return
+        if self.model.current is None:
             self.console.say(
                 Text(_("No conversation is open: pick one on the left."), style="bold red")
             )
             return
-        if plain and self.model.current == RINGCAST_CONVERSATION:
-            # The ringcast conversation is not a contact or a channel: text typed there is
-            # a ringcast (the node's plain-text handler only knows contacts and channels).
-            line = "/ringcast " + (line[1:] if line.startswith("//") else line)
-        self.run_line(line, self.model.current)
+        # "//text" sends "/text" (a line starting with a slash that is not a command).
+        self.call(SendText(self.model.current, line[1:] if line.startswith("//") else line))
 
-    @on(CommandDone)
-    def _done(self, message: CommandDone) -> None:
-        self.results.handle(message)
+    @on(ResultArrived)
+    def _done(self, message: ResultArrived) -> None:
+        self.results.handle(message.result, message.op, message.quiet)
 
     @on(EventArrived)
     def _event(self, message: EventArrived) -> None:
-        self.results.event(message.event.kind, dict(message.event.data))
+        self.results.event(message.event)
 
     @on(ConversationChosen)
     def _chosen(self, message: ConversationChosen) -> None:
@@ -257,7 +280,7 @@ class MainScreen(Screen[None]):
         self.log_view.set_highlight(text)
         self._close_search()  # the results come as a view; its Esc must not find it open
         if text:
-            self.run_line(f"/search {text}")
+            self.call(Search(text))
 
     @on(MessageLog.ReachedTop)
     def _top(self) -> None:
@@ -323,22 +346,45 @@ class MainScreen(Screen[None]):
         box.value = ""
         self.query_one(Prompt).focus()
 
-    def action_command(self, line: str) -> None:
-        """Run a console command bound to a key."""
-        self.run_line(line, self.model.current)
+    def action_show_help(self) -> None:
+        """F1: every command, in a table."""
+        self.call(Help())
+
+    def action_show_fingers(self) -> None:
+        """Ctrl-R: the finger table."""
+        self.call(FingerTableOp())
 
     def action_toggle_theme(self) -> None:
         """Switch between the light and the dark theme."""
         self.app.theme = "textual-light" if self.app.current_theme.dark else "textual-dark"
 
-    def notify_whisper(self, data: dict[str, Any]) -> None:
+    def notify_whisper(self, message: MessageView) -> None:
         """A whisper arrived: bell or notification per the setting, when not looking at it."""
-        name = clean(str(data.get("sender_name") or data.get("sender") or ""))
+        name = clean(message.sender_name or message.sender)
         unfocused = not self.app.app_focus
         if unfocused and self.notify_mode in ("bell", "both"):
             self.app.bell()
         if (unfocused and self.notify_mode in ("notify", "both")) or (
-            not unfocused and self.model.current != data.get("conversation")
+            not unfocused and self.model.current != message.conversation
         ):
-            body = clean(str(data.get("text", "")))[:120]
+            body = clean(message.text)[:120]
             self.app.notify(body, title=_("Message from {name}").format(name=name), timeout=6)
+
+    # ---- what the result handler draws on (see results.Surface) ----------------------------
+
+    def show_table(
+        self, screen: TableScreen, chosen: Callable[[str | None], None] | None = None
+    ) -> None:
+        """Show a table screen; ``chosen`` gets the key of the row picked (None: closed)."""
+        self.app.push_screen(screen, chosen)
+
+    def suggest(self, line: str) -> None:
+        """Put ``line`` into the input line, cursor at its end, and focus it."""
+        prompt = self.query_one(Prompt)
+        prompt.value = line
+        prompt.cursor_position = len(line)
+        prompt.focus()
+
+    def quit(self) -> None:
+        """End the client."""
+        self.app.exit()

@@ -1,10 +1,10 @@
-"""Table screens: the ring views (``/ftable``, ``/peers``), ``/help`` and search results."""
+"""Table screens of typed views: the ring (finger table, peers), the commands, search results."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import tzinfo
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from ohtchat.api.views import FingerTable, HelpIndex, MessageList, MessageView, PeerList, PeerView
 from ohtchat.i18n import _, format_datetime, format_number, ngettext
 from ohtchat.tui.text import clean, short_id, short_onion
 
@@ -67,25 +68,22 @@ class TableScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def _peer_cells(peer: Any) -> list[str]:
-    peer = peer if isinstance(peer, dict) else {}
+def _peer_cells(peer: PeerView | None) -> list[str]:
+    if peer is None:
+        return ["", "", ""]
     return [
-        short_id(clean(str(peer.get("id") or "")), 16),
-        short_onion(clean(str(peer.get("onion") or "")), 16),
-        clean(str(peer.get("address") or "")),
+        short_id(clean(peer.id), 16),
+        short_onion(clean(peer.onion), 16),
+        clean(peer.address),
     ]
 
 
-def ftable_screen(data: dict[str, Any]) -> TableScreen:
-    """The finger table of a ``/ftable`` result."""
-    fingers = [f for f in data.get("fingers") or [] if isinstance(f, dict)]
+def ftable_screen(view: FingerTable) -> TableScreen:
+    """The finger table."""
     rows: list[tuple[str | None, Sequence[str | Text]]] = []
-    for f in fingers:
-        span = f"{f.get('first')}–{f.get('last')}" if f.get("first") != f.get("last") else ""
-        span = span or str(f.get("first", ""))
-        rows.append(
-            (None, [span, short_id(str(f.get("start") or ""), 16), *_peer_cells(f.get("peer"))])
-        )
+    for f in view.fingers:
+        span = f"{f.first}–{f.last}" if f.first != f.last else str(f.first)
+        rows.append((None, [span, short_id(clean(f.start), 16), *_peer_cells(f.peer)]))
     title = ngettext("Finger table: {n} entry", "Finger table: {n} entries", len(rows)).format(
         n=format_number(len(rows))
     )
@@ -93,32 +91,26 @@ def ftable_screen(data: dict[str, Any]) -> TableScreen:
     return TableScreen(title, columns, rows)
 
 
-def peers_screen(data: dict[str, Any]) -> TableScreen:
-    """The peers of a ``/peers`` result."""
-    peers = [p for p in data.get("peers") or [] if isinstance(p, dict)]
-    rows: list[tuple[str | None, Sequence[str | Text]]] = [(None, _peer_cells(p)) for p in peers]
+def peers_screen(view: PeerList) -> TableScreen:
+    """The peers of the node."""
+    rows: list[tuple[str | None, Sequence[str | Text]]] = [
+        (None, _peer_cells(p)) for p in view.peers
+    ]
     title = ngettext("{n} connected peer", "{n} connected peers", len(rows)).format(
         n=format_number(len(rows))
     )
     return TableScreen(title, [_("Node id"), _("Onion"), _("Address")], rows)
 
 
-def help_screen(data: dict[str, Any]) -> TableScreen:
-    """Every command of a ``/help`` result: group, usage, description."""
+def help_screen(view: HelpIndex) -> TableScreen:
+    """Every command: group, usage, description; a row's key is the command's name."""
     rows: list[tuple[str | None, Sequence[str | Text]]] = []
-    for cmd in data.get("commands") or []:
-        if not isinstance(cmd, dict):
-            continue
-        aliases = " ".join(f"/{a}" for a in cmd.get("aliases") or [])
-        usage = Text(str(cmd.get("usage", "")), style="bold")
+    for cmd in view.commands:
+        aliases = " ".join(f"/{a}" for a in cmd.aliases)
+        usage = Text(cmd.usage, style="bold")
         if aliases:
             usage.append(f"  ({aliases})", style="dim")
-        rows.append(
-            (
-                str(cmd.get("name")),
-                [str(cmd.get("group_title", "")), usage, str(cmd.get("help", ""))],
-            )
-        )
+        rows.append((cmd.name, [cmd.group_title, usage, cmd.help]))
     title = _("Commands")
     hint = _(
         "Text without a leading / is sent to the open conversation. Tab completes; "
@@ -127,26 +119,24 @@ def help_screen(data: dict[str, Any]) -> TableScreen:
     return TableScreen(title, [_("Group"), _("Usage"), _("Description")], rows, hint)
 
 
-def search_screen(
-    text: str, messages: list[dict[str, Any]], names: dict[str, str], tz: tzinfo | None
-) -> TableScreen:
-    """Search results; Enter opens the message's conversation (key ``conversation msg_id``)."""
+def search_key(message: MessageView) -> str:
+    """The row key of a search result: ``conversation msg_id``."""
+    return f"{message.conversation} {message.msg_id}"
+
+
+def search_screen(view: MessageList, names: dict[str, str], tz: tzinfo | None) -> TableScreen:
+    """Search results (``view.query`` found in ``view.messages``); Enter opens the message's
+    conversation (the row's key is :func:`search_key`)."""
     rows: list[tuple[str | None, Sequence[str | Text]]] = []
-    for m in messages:
-        if not isinstance(m, dict):
-            continue
-        conv = str(m.get("conversation", ""))
-        try:
-            when = format_datetime(float(m.get("timestamp") or 0), "short", tzinfo=tz)
-        except (TypeError, ValueError):
-            when = ""
-        body = Text(clean(str(m.get("text", ""))))
-        body.highlight_words([text], style="reverse", case_sensitive=False)
-        key = f"{conv} {m.get('msg_id', '')}"
-        sender = clean(str(m.get("sender_name") or m.get("sender") or ""))
-        rows.append((key, [when, clean(names.get(conv, short_id(conv))), sender, body]))
+    for m in view.messages:
+        conv = m.conversation
+        when = format_datetime(m.timestamp, "short", tzinfo=tz)
+        body = Text(clean(m.text))
+        body.highlight_words([view.query], style="reverse", case_sensitive=False)
+        sender = clean(m.sender_name or m.sender)
+        rows.append((search_key(m), [when, clean(names.get(conv, short_id(conv))), sender, body]))
     title = ngettext(
         "{n} message contains “{text}”", "{n} messages contain “{text}”", len(rows)
-    ).format(n=format_number(len(rows)), text=clean(text))
+    ).format(n=format_number(len(rows)), text=clean(view.query))
     columns = [_("Time"), _("Conversation"), _("From"), _("Message")]
     return TableScreen(title, columns, rows, _("Enter opens the conversation; Esc closes."))
