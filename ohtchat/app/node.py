@@ -1,7 +1,10 @@
 """A running ohtchat node: store, identity, transport, sessions, ring, DHT, ringcast, chat.
 
 :class:`ChatNode` is the in-process :class:`~ohtchat.api.backend.Backend`: the TUI, the headless
-``--serve`` daemon and the tests drive it through ``execute(line)`` and ``events()``.
+``--serve`` daemon and the tests drive it through ``call(op)``, ``execute(line, conversation)``
+and ``events()``. Each call runs its operation's handler (:mod:`ohtchat.app.handlers`) with a
+:class:`~ohtchat.app.handlers.context.Context` made for that call: the current stack and the
+conversation the caller has open.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +22,10 @@ from ohtchat.api.events import NodeEvent, StatusEvent
 from ohtchat.api.ops import Operation, SendText
 from ohtchat.api.results import CommandResult
 from ohtchat.api.views import StatusView, TorView
+from ohtchat.app.completion import NodeCompletions
+from ohtchat.app.dispatch import Dispatcher
+from ohtchat.app.handlers import TABLES
+from ohtchat.app.handlers.context import Context
 from ohtchat.app.options import NodeError, NodeOptions, open_store
 from ohtchat.app.stack import NodeStack, StackSpec, peer_view
 from ohtchat.app.tor import TorController
@@ -27,8 +33,7 @@ from ohtchat.chat.accounts import Accounts, LocalAccount
 from ohtchat.chat.service import ChatService
 from ohtchat.chord.node import ChordNode
 from ohtchat.chord.service import ChordService
-from ohtchat.commands.dispatch import Dispatcher
-from ohtchat.commands.parser import Command, PlainText
+from ohtchat.commands.complete import complete
 from ohtchat.config import Config
 from ohtchat.crypto.keys import NodeKey
 from ohtchat.dht.node import Dht
@@ -40,9 +45,6 @@ from ohtchat.transport.base import Listener, Transport
 from ohtchat.transport.tcp import TcpTransport
 
 log = logging.getLogger(__name__)
-
-#: The conversation plain text goes to, for the command being run (see ``execute``).
-_CONVERSATION: ContextVar[str | None] = ContextVar("ohtchat_conversation", default=None)
 
 __all__ = ["ChatNode", "NodeError", "NodeOptions"]
 
@@ -58,10 +60,8 @@ class ChatNode:
         self.accounts = Accounts(store)
         self.account: LocalAccount = self.accounts.active()
         self.identity: NodeIdentity = self.account.identity(int(time.time()))
-        self.dispatcher = Dispatcher()
-        from ohtchat.app.handlers.ring import register_all
-
-        register_all(self)
+        #: Every operation's handler; ``/webui`` is added by the layer that serves it.
+        self.dispatcher: Dispatcher[Context] = Dispatcher(*TABLES)
         self.tor: TorController | None = None  # when the node runs on onions
         self.stack: NodeStack  # set by start, replaced by rotate_onion
         self._stopped = False
@@ -184,7 +184,7 @@ class ChatNode:
         """Wait until the node is a ring member."""
         await asyncio.wait_for(self.stack.joined.wait(), timeout)
 
-    async def rotate_onion(self) -> str:
+    async def rotate_onion(self) -> NodeIdentity:
         """``/newonions``: a new node key, so a new onion address and ring id, certified by the
         account key; the old stack leaves the ring, a new one joins through the peers the old
         one knew and republishes presence."""
@@ -201,7 +201,7 @@ class ChatNode:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stack.announced.wait(), 120)
         self.bus.publish(StatusEvent.of(self.status_view()))
-        return self.identity.onion
+        return self.identity
 
     async def stop(self) -> None:
         """Leave the ring gracefully, close sessions, stop tor, close the store."""
@@ -214,27 +214,29 @@ class ChatNode:
         self.store.close()
 
     # ------------------------------------------------------------------ Backend
-    async def execute(self, line: str, conversation: str | None = None) -> CommandResult:
-        """Run one console line; plain text goes to ``conversation``.
+    def context(self, conversation: str | None = None) -> Context:
+        """What a handler works with, as it is now: the current stack and configuration, and
+        the conversation the caller has open."""
+        return Context(
+            node=self,
+            stack=self.stack,
+            store=self.store,
+            accounts=self.accounts,
+            config=self.config,
+            options=self.options,
+            tor=self.tor,
+            conversation=conversation,
+        )
 
-        The conversation is per call (a context variable), so clients of one served node
-        running commands at the same time never see each other's open conversation.
-        """
-        token = _CONVERSATION.set(conversation)
-        try:
-            return await self.dispatcher.execute(line)
-        finally:
-            _CONVERSATION.reset(token)
+    async def execute(self, line: str, conversation: str | None = None) -> CommandResult:
+        """Run one console line; plain text goes to ``conversation`` (per call, so clients of
+        one served node typing at the same time never see each other's conversation)."""
+        return await self.dispatcher.execute(self.context(conversation), line, conversation)
 
     async def call(self, op: Operation) -> CommandResult:
         """Run one typed operation."""
-        if isinstance(op, SendText):
-            token = _CONVERSATION.set(op.conversation)
-            try:
-                return await self.dispatcher.dispatch(PlainText(op.text))
-            finally:
-                _CONVERSATION.reset(token)
-        return await self.dispatcher.dispatch(Command(op.command_name, op.args()))
+        conversation = op.conversation if isinstance(op, SendText) else None
+        return await self.dispatcher.call(self.context(conversation), op)
 
     def events(self) -> AsyncIterator[NodeEvent]:
         """The node's events from now on."""
@@ -242,10 +244,7 @@ class ChatNode:
 
     async def complete(self, line: str, cursor: int) -> list[str]:
         """Tab completion of commands, contacts, channels, accounts and config keys."""
-        from ohtchat.app.handlers.ring import completions
-        from ohtchat.commands import complete
-
-        return complete(line, cursor, completions(self))
+        return complete(line, cursor, NodeCompletions(self.context()))
 
     def status_view(self) -> StatusView:
         """Who and where this node is, and whether it is on the ring (``/status``)."""
@@ -264,8 +263,3 @@ class ChatNode:
             peers=len(self.ring.peers()),
             tor=tor,
         )
-
-    @property
-    def current_conversation(self) -> str | None:
-        """The conversation of the :meth:`execute` call being handled."""
-        return _CONVERSATION.get()

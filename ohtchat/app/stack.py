@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,8 @@ class NodeStack:
             self.dht,
             spec.bus,
             advertise=self.advertise,
+            now=time.time,
+            sleep=asyncio.sleep,
             deliver_timeout=opts.deliver_timeout,
             heartbeat_interval=opts.heartbeat_interval,
         )

@@ -9,7 +9,6 @@ from ohtchat.commands.complete import (
     complete,
     completion_context,
 )
-from ohtchat.commands.dispatch import Dispatcher, Handler, PlainTextHandler
 from ohtchat.commands.errors import (
     CommandError,
     CommandFailed,
@@ -43,12 +42,9 @@ __all__ = [
     "Completion",
     "CompletionContext",
     "CompletionSource",
-    "Dispatcher",
     "Group",
-    "Handler",
     "NotFound",
     "PlainText",
-    "PlainTextHandler",
     "StaticCompletions",
     "Unavailable",
     "UnknownCommand",

@@ -19,7 +19,7 @@ END = "<!-- END GENERATED REFERENCE -->"
 _KIND_WORDS = {
     ArgKind.TEXT: "one word (quote it to include spaces)",
     ArgKind.INT: "a whole number",
-    ArgKind.ID: "an id, a unique hex prefix of one, or a local name",
+    ArgKind.ID: "an id, a unique hex prefix (4+ digits) of one, or a name (see IDs above)",
     ArgKind.ADDRESS: "a `.onion` address, `HOST:PORT`, or an in-memory node name",
     ArgKind.REST: "the rest of the line, verbatim",
 }

@@ -20,7 +20,7 @@ from typing import Protocol
 from ohtchat.api.events import NodeEvent
 from ohtchat.api.ops import Operation
 from ohtchat.api.results import CommandResult
-from ohtchat.commands.dispatch import Dispatcher
+from ohtchat.app.dispatch import OperationRegistry
 from ohtchat.config import Config, ConfigError
 from ohtchat.i18n import UnknownLanguage, _, set_language
 from ohtchat.serve.control import ControlServer, ControlSocketInUse, socket_is_live
@@ -37,7 +37,10 @@ STOP_TIMEOUT = 60.0
 class ServedNode(Protocol):
     """What the daemon needs of a running node: the Backend calls, its dispatcher, stop."""
 
-    dispatcher: Dispatcher
+    @property
+    def dispatcher(self) -> OperationRegistry:
+        """Where ``/webui`` installs its handler."""
+        ...
 
     async def execute(self, line: str, conversation: str | None = None) -> CommandResult:
         """Run one console line."""

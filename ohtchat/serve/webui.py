@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ohtchat.api.backend import Backend
+from ohtchat.api.ops import WebUi
 from ohtchat.api.results import CommandResult
-from ohtchat.commands.dispatch import Dispatcher
+from ohtchat.app.dispatch import OperationRegistry
 from ohtchat.commands.errors import Unavailable
-from ohtchat.commands.parser import Command
 from ohtchat.i18n import _
 from ohtchat.serve.control import ControlServer
 from ohtchat.serve.protocol import SOCKET_NAME
@@ -239,22 +239,23 @@ def _bound_port(runner: Any, fallback: int) -> int:
 
 
 def register_webui(
-    dispatcher: Dispatcher,
+    registry: OperationRegistry,
     *,
     control_socket: Path | None = None,
     backend: Backend | None = None,
     replace: bool = False,
     port: int = 0,
 ) -> WebUI:
-    """Install the ``/webui`` handler on ``dispatcher``; returns the :class:`WebUI` it drives.
+    """Install the ``/webui`` handler on ``registry`` (a node's dispatcher); returns the
+    :class:`WebUI` it drives.
 
     A served node passes its ``control_socket``; an in-process node passes itself as
     ``backend`` (a private control socket is then opened while the web UI runs).
     """
     webui = WebUI(control_socket=control_socket, backend=backend, port=port)
 
-    async def handle(command: Command) -> CommandResult:
-        action = command.args.get("action") or "status"
+    async def handle(ctx: object, args: WebUi) -> CommandResult:
+        action = args.action or "status"
         if action == "start":
             url = await webui.start()
             return CommandResult.success(
@@ -272,5 +273,5 @@ def register_webui(
             )
         return CommandResult.success(_("The web UI is not running."), running=False)
 
-    dispatcher.register("webui", handle, replace=replace)
+    registry.register(WebUi, handle, replace=replace)
     return webui

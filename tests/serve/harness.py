@@ -1,4 +1,4 @@
-"""TEST HARNESS, not the product: a Backend made of a real Dispatcher and EventBus.
+"""TEST HARNESS, not the product: a Backend made of the node's real Dispatcher and EventBus.
 
 A few commands have toy handlers so the serve layer (control socket, RemoteBackend, cmd,
 console, daemon) can be tested before and independently of the real chat node:
@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from ohtchat.api import ops
 from ohtchat.api.bus import EventBus
 from ohtchat.api.events import LogEvent, MessageEvent, NodeEvent
-from ohtchat.api.ops import Operation, SendText
 from ohtchat.api.results import CommandResult
-from ohtchat.commands import Command, CommandFailed, Dispatcher, PlainText
+from ohtchat.app.dispatch import Dispatcher
+from ohtchat.commands import CommandFailed
 from ohtchat.commands.complete import StaticCompletions, complete
 from ohtchat.commands.spec import Completion
 
@@ -31,31 +32,26 @@ class HarnessBackend:
     def __init__(self, name: str = "harness") -> None:
         self.name = name
         self.bus = EventBus()
-        self.dispatcher = Dispatcher()
+        self.dispatcher: Dispatcher[None] = Dispatcher()
         self.kv: dict[str, str] = {}
         self.history: list[dict[str, Any]] = []
         self.stopped = False
         self.reloads = 0
         self.completions = StaticCompletions({Completion.CONTACT: ["alice", "albert", "bob"]})
         d = self.dispatcher
-        d.register("status", self._status)
-        d.register("whisper", self._whisper)
-        d.register("history", self._history)
-        d.register("put", self._put)
-        d.register("get", self._get)
-        d.register("ping", self._ping)
-        d.set_plain_text_handler(self._plain)
-        self._conversation: str | None = None
+        d.register(ops.GetStatus, self._status)
+        d.register(ops.Whisper, self._whisper)
+        d.register(ops.GetHistory, self._history)
+        d.register(ops.Put, self._put)
+        d.register(ops.Get, self._get)
+        d.register(ops.Ping, self._ping)
+        d.register(ops.SendText, self._plain)
 
     async def execute(self, line: str, conversation: str | None = None) -> CommandResult:
-        self._conversation = conversation
-        return await self.dispatcher.execute(line)
+        return await self.dispatcher.execute(None, line, conversation)
 
-    async def call(self, op: Operation) -> CommandResult:
-        if isinstance(op, SendText):
-            self._conversation = op.conversation
-            return await self.dispatcher.dispatch(PlainText(op.text))
-        return await self.dispatcher.dispatch(Command(op.command_name, op.args()))
+    async def call(self, op: ops.Operation) -> CommandResult:
+        return await self.dispatcher.call(None, op)
 
     def events(self) -> AsyncIterator[NodeEvent]:
         return self.bus.subscribe()
@@ -70,19 +66,19 @@ class HarnessBackend:
         self.reloads += 1
         self.bus.publish(LogEvent("info", f"reloaded {self.reloads}"))
 
-    async def _status(self, cmd: Command) -> CommandResult:
+    async def _status(self, ctx: None, op: ops.GetStatus) -> CommandResult:
         return CommandResult.success(f"{self.name} is up", name=self.name, node_id="ab" * 32)
 
-    async def _whisper(self, cmd: Command) -> CommandResult:
-        msg = {"conversation": cmd.args["id"], "text": cmd.args["message"], "outgoing": True}
+    async def _whisper(self, ctx: None, op: ops.Whisper) -> CommandResult:
+        msg = {"conversation": op.id, "text": op.message, "outgoing": True}
         self.history.append(msg)
         self.bus.publish(
             MessageEvent(
                 msg_id=f"m{len(self.history)}",
-                conversation=str(cmd.args["id"]),
+                conversation=op.id,
                 sender="ab" * 32,
                 sender_name=self.name,
-                text=str(cmd.args["message"]),
+                text=op.message,
                 timestamp=0.0,
                 state="sending",
                 outgoing=True,
@@ -90,29 +86,23 @@ class HarnessBackend:
         )
         return CommandResult.success("sent", msg_id=len(self.history))
 
-    async def _plain(self, text: PlainText) -> CommandResult:
-        if self._conversation is None:
-            raise CommandFailed("no conversation open", code="no_conversation")
-        return await self._whisper(
-            Command("whisper", {"id": self._conversation, "message": text.text})
-        )
+    async def _plain(self, ctx: None, op: ops.SendText) -> CommandResult:
+        return await self._whisper(ctx, ops.Whisper(op.conversation, op.text))
 
-    async def _history(self, cmd: Command) -> CommandResult:
-        msgs = [
-            m for m in self.history if cmd.args.get("conversation") in (None, m["conversation"])
-        ]
+    async def _history(self, ctx: None, op: ops.GetHistory) -> CommandResult:
+        msgs = [m for m in self.history if op.conversation in (None, m["conversation"])]
         return CommandResult.success("\n".join(m["text"] for m in msgs), messages=msgs)
 
-    async def _put(self, cmd: Command) -> CommandResult:
-        self.kv[cmd.args["key"]] = cmd.args["value"]
+    async def _put(self, ctx: None, op: ops.Put) -> CommandResult:
+        self.kv[op.key] = op.value
         return CommandResult.success("stored")
 
-    async def _get(self, cmd: Command) -> CommandResult:
-        if cmd.args["key"] not in self.kv:
-            raise CommandFailed(f"no value for {cmd.args['key']}", code="not_found")
-        return CommandResult.success(self.kv[cmd.args["key"]], value=self.kv[cmd.args["key"]])
+    async def _get(self, ctx: None, op: ops.Get) -> CommandResult:
+        if op.key not in self.kv:
+            raise CommandFailed(f"no value for {op.key}", code="not_found")
+        return CommandResult.success(self.kv[op.key], value=self.kv[op.key])
 
-    async def _ping(self, cmd: Command) -> CommandResult:
+    async def _ping(self, ctx: None, op: ops.Ping) -> CommandResult:
         raise CommandFailed("unreachable", code="unavailable")
 
 

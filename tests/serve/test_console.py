@@ -51,7 +51,7 @@ async def test_usage_line_not_traceback(backend: Any) -> None:
     await run_console(backend, io.StringIO("/whisper\nhello\n"), out)
     text = out.getvalue()
     assert "Missing ID.\nUsage: /whisper ID MESSAGE" in text
-    assert "no conversation open" in text
+    assert "No conversation is open" in text
     assert "Traceback" not in text
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from ohtchat.commands import Dispatcher
+from ohtchat.app.dispatch import Dispatcher
 from ohtchat.serve.control import ControlServer, socket_is_live
 from ohtchat.serve.webui import COOKIE, WebUI, register_webui
 from tests.serve.served import cmd_json, memory_node
@@ -67,22 +67,24 @@ async def test_token_gate(backend: Any, short_tmp: Path) -> None:
 
 
 async def test_webui_command(backend: Any) -> None:
-    dispatcher = Dispatcher()
+    dispatcher: Dispatcher[None] = Dispatcher()
     webui = register_webui(dispatcher, backend=backend)
-    assert (await dispatcher.execute("/webui")).data == {"running": False}
-    started = await dispatcher.execute("/webui start")
+    assert (await dispatcher.execute(None, "/webui")).data == {"running": False}
+    started = await dispatcher.execute(None, "/webui start")
     try:
         assert started.ok and started.data["url"] == webui.url and webui.running
-        assert (await dispatcher.execute("/webui start")).data["url"] == webui.url  # idempotent
-        status = await dispatcher.execute("/webui status")
+        assert (await dispatcher.execute(None, "/webui start")).data[
+            "url"
+        ] == webui.url  # idempotent
+        status = await dispatcher.execute(None, "/webui status")
         assert status.data["running"] is True
         # an in-process node gets a private control socket while the web UI runs
         assert webui._private is not None and socket_is_live(webui._private.path)
     finally:
-        stopped = await dispatcher.execute("/webui stop")
+        stopped = await dispatcher.execute(None, "/webui stop")
     assert stopped.ok and not webui.running and stopped.text == "Web UI stopped."
-    assert (await dispatcher.execute("/webui stop")).text == "The web UI is not running."
-    assert (await dispatcher.execute("/webui bogus")).data["error"] == "usage"
+    assert (await dispatcher.execute(None, "/webui stop")).text == "The web UI is not running."
+    assert (await dispatcher.execute(None, "/webui bogus")).data["error"] == "usage"
 
 
 # ---------------------------------------------------------------------- the browser test
