@@ -1,1 +1,1 @@
-"""Accounts, contacts, channels, messages: the service API the TUI and serve drive (no UI)."""
+"""Accounts, contacts, channels, messages: the chat logic between accounts (no UI, no commands)."""
