@@ -9,6 +9,7 @@ to its mailbox, where the recipient picks it up later.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 
 from ohtchat.chat.accounts import LocalAccount
@@ -16,10 +17,13 @@ from ohtchat.chat.envelopes import ChatItem, seal_item
 from ohtchat.chat.errors import ChatError
 from ohtchat.chat.ports import Lookup, Requester
 from ohtchat.chat.presence import DhtApi, Presence
+from ohtchat.dht.errors import QuotaExceeded
 from ohtchat.session.rpc import RpcError
 from ohtchat.store import MessageState
 from ohtchat.wire.errors import ProtocolError
 
+#: How many failure reasons are remembered.
+MAX_FAILURES = 256
 log = logging.getLogger(__name__)
 #: The one RPC method of the chat layer.
 DELIVER = "chat_deliver"
@@ -48,13 +52,22 @@ class Delivery:
         #: Called with the account id whose node just sent a receipt.
         self.on_answer = on_answer
         self.timeout = timeout
+        #: Why the last items that failed did (msg id → ``unknown`` | ``mailbox_full`` |
+        #: ``unreachable``), bounded; the UI shows the true reason.
+        self.failures: OrderedDict[str, str] = OrderedDict()
+
+    def _failed(self, item: ChatItem, why: str) -> MessageState:
+        self.failures[item.msg_id] = why
+        while len(self.failures) > MAX_FAILURES:
+            self.failures.popitem(last=False)
+        return MessageState.FAILED
 
     async def send_item(self, to: str, item: ChatItem) -> MessageState:
         """Deliver ``item`` directly, else through the mailbox; the resulting state."""
         try:
             presence = await self.lookup.lookup(to)
         except ChatError:
-            return MessageState.FAILED
+            return self._failed(item, "unknown")
         if await self._direct(presence, item):
             return MessageState.DELIVERED
         # The cached presence may be stale (a new onion after /newonions): look again once.
@@ -66,9 +79,12 @@ class Delivery:
             return MessageState.DELIVERED
         try:
             await self.dht.mailbox_put(to, seal_item(self.account.key, fresh.kem_pub, item))
+        except QuotaExceeded:
+            # The recipient's mailbox (or its holders) is full: say so, not "unknown".
+            return self._failed(item, "mailbox_full")
         except Exception as exc:  # the DHT raises its own typed errors; any means "not queued"
             log.warning("mailbox put for %s failed: %s", to[:12], exc)
-            return MessageState.FAILED
+            return self._failed(item, "unreachable")
         return MessageState.QUEUED
 
     async def _direct(self, presence: Presence, item: ChatItem) -> bool:

@@ -214,6 +214,11 @@ class ChatService:
         return contact_fingerprint(c)
 
     # ------------------------------------------------------------------ sending
+    def failure_reason(self, msg_id: str) -> str | None:
+        """Why our message ``msg_id`` failed (``unknown``, ``mailbox_full``, ``unreachable``),
+        when it did recently."""
+        return self.delivery.failures.get(msg_id)
+
     async def send_item(self, to: str, item: ChatItem) -> MessageState:
         """Deliver ``item`` directly, else through the mailbox; the resulting state."""
         return await self.delivery.send_item(to, item)

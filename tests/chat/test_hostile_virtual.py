@@ -46,3 +46,20 @@ def test_a_known_message_id_cannot_pre_empt_the_real_message() -> None:
         assert bob.texts(mallory.id) == ["decoy"]
 
     simulate(scenario)
+
+
+def test_a_flooded_mailbox_is_reported_as_full_not_as_an_unknown_recipient() -> None:
+    async def scenario(net: ChatNet) -> None:
+        alice, bob, mallory, _dave = await net.ring("alice", "bob", "mallory", "dave")
+        await net.stop(bob)
+        await net.settle()
+        await net.until(lambda: net.finds(alice, bob), "bob's presence")
+        # While bob is offline, mallory fills his mailbox with junk up to its quota.
+        limit = mallory.dht.config.mailbox_max_items
+        for i in range(limit):
+            await mallory.dht.mailbox_put(bob.id, b"junk %d" % i)
+        msg = await alice.chat.whisper(bob.id, "are you there?")
+        assert msg.state is MessageState.FAILED
+        assert alice.chat.failure_reason(msg.msg_id) == "mailbox_full"
+
+    simulate(scenario)

@@ -47,7 +47,16 @@ def sent_result(ctx: Context, msg: Message) -> CommandResult:
     state = str(msg.state)
     data = to_data(ctx.chat.message_view(msg))
     if state == "failed":
-        text = _("Message could not be sent: the recipient is unknown.")
-        return CommandResult(False, text, {**data, "error": "undeliverable"})
+        why = ctx.chat.failure_reason(msg.msg_id) or "unknown"
+        text = {
+            "mailbox_full": _(
+                "Message could not be sent: the recipient is offline and its mailbox is full."
+            ),
+            "unreachable": _(
+                "Message could not be sent: the recipient is offline and its mailbox "
+                "cannot be reached."
+            ),
+        }.get(why, _("Message could not be sent: the recipient is unknown."))
+        return CommandResult(False, text, {**data, "error": "undeliverable", "reason": why})
     text = _("Message {state}.").format(state=state_text(state))
     return CommandResult.success(text, MessageSent(msg.msg_id, msg.conversation, state), **data)
