@@ -278,6 +278,22 @@ class RemoveContact(Operation):
 
 
 @dataclass(frozen=True)
+class SafetyNumber(Operation):
+    """``/safety``: show the safety number shared with a contact."""
+
+    command_name: ClassVar[str] = "safety"
+    id: str
+
+
+@dataclass(frozen=True)
+class VerifyContact(Operation):
+    """``/verify-contact``: mark a contact verified under its current safety number."""
+
+    command_name: ClassVar[str] = "verify-contact"
+    id: str
+
+
+@dataclass(frozen=True)
 class Whisper(Operation):
     """``/whisper``: send a private message to a contact."""
 

@@ -67,6 +67,10 @@ class ContactView:
     presence: str
     unread: int
     fingerprint: str
+    #: The pair's 60-digit safety number (docs/protocol.md §15.9), "" when the key is unknown.
+    safety: str = ""
+    #: Whether the user verified that safety number (``/verify-contact``).
+    verified: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,20 @@
-"""Contacts: requests and acceptance, strangers who wrote to us, and each contact's presence."""
+"""Contacts: requests and acceptance, strangers who wrote to us, each contact's presence, and
+the safety numbers the user verified (``/verify-contact``; a change is a loud warning)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 
 from ohtchat.api.bus import EventBus
-from ohtchat.api.events import ContactEvent
+from ohtchat.api.events import ContactEvent, LogEvent
 from ohtchat.api.views import ContactView
 from ohtchat.chat.accounts import LocalAccount, fingerprint
 from ohtchat.chat.envelopes import ChatItem, new_msg_id
 from ohtchat.chat.ports import Lookup, MessageLog, Names, Now, Presences, Sender, Whisperer
+from ohtchat.crypto.keys import account_id
+from ohtchat.ratchet import safety_number
 from ohtchat.store import Contact, ContactState, Message, MessageState, Store
 
 #: The state of someone who wrote to us without being a contact.
@@ -49,6 +53,46 @@ class Contacts:
         self.presences = presences
         self.whisperer = whisperer
         self.now = now
+        self._safety: dict[bytes, str] = {}
+
+    def safety_number(self, pub: bytes) -> str:
+        """The safety number of our account and the account ``pub`` (docs/protocol.md §15.9),
+        cached: it costs 2 × 5200 SHA-512."""
+        if (number := self._safety.get(pub)) is None:
+            number = self._safety[pub] = safety_number(self.account.key.public, pub)
+        return number
+
+    def verify(self, ref: str) -> Contact:
+        """``/verify-contact ID``: mark a contact verified (the user compared the safety number
+        with the contact's); the number is stored with the contact."""
+        acct = self.names.resolve(ref)
+        contact = self.store.get_contact(acct)
+        if not contact.account_public:
+            raise KeyError(acct)
+        contact = dataclasses.replace(contact, verified=self.safety_number(contact.account_public))
+        self.store.put_contact(contact)
+        self.bus.publish(ContactEvent(acct, contact.name, contact.state))
+        return contact
+
+    def saw_key(self, pub: bytes) -> None:
+        """Traffic from the account ``pub`` was authenticated: when its contact was verified
+        under another safety number, warn loudly and mark it unverified (messages still come)."""
+        acct = account_id(pub)
+        try:
+            contact = self.store.get_contact(acct)
+        except KeyError:
+            return
+        if not contact.verified or contact.verified == self.safety_number(pub):
+            return
+        self.store.put_contact(dataclasses.replace(contact, verified=""))
+        self.bus.publish(
+            LogEvent(
+                "warning",
+                f"the safety number of verified contact {contact.name} ({acct[:12]}) changed: "
+                "it is no longer verified; compare the new number before trusting it",
+            )
+        )
+        self.bus.publish(ContactEvent(acct, contact.name, contact.state))
 
     def presence(self, acct_id: str) -> str:
         """``online``, ``away`` or ``offline`` from the last time we heard from the account."""
@@ -73,6 +117,8 @@ class Contacts:
                 presence=self.presence(c.account_id),
                 unread=unread.get(c.account_id, 0),
                 fingerprint=contact_fingerprint(c),
+                safety=self.safety_number(c.account_public) if c.account_public else "",
+                verified=bool(c.verified),
             )
             for c in sorted(self.store.contacts(), key=lambda c: c.name.lower())
         )
@@ -90,8 +136,13 @@ class Contacts:
             else (old.fingerprint if old else ""),
             old.added if old else self.now(),
             pub or (old.account_public if old else b""),
+            old.onions if old else (),
+            old.note if old else "",
+            old.verified if old else "",
         )
         self.store.put_contact(contact)
+        if pub and contact.verified:
+            self.saw_key(pub)
         self.bus.publish(ContactEvent(acct_id, contact.name, state))
         return contact
 

@@ -38,6 +38,7 @@ KINDS = (
     "channel_roster",
     "heartbeat",
     "receipt",
+    "ratchet",
 )
 ITEM_LABEL = b"ohtchat mailbox item v2\x00"
 #: Version of the sealed mailbox item format (the ``v`` field inside the box).

@@ -2,21 +2,37 @@
 
 An item arriving over a session (``chat_deliver``) is vouched for by the session's proved
 account; the RPC reply is the sender's delivery receipt. A mailbox item is vouched for by its
-sender's signature. Each item goes to what handles its kind: receipts, contact requests,
-channel traffic; whispers are kept in the sender's conversation, once by message id.
+sender's signature. Whispers and contact items arrive only inside ``ratchet`` items
+(:mod:`ohtchat.chat.ratchets`), opened here with the session for their sender; a plain one is
+refused. Each item goes to what handles its kind: receipts, contact requests, channel traffic;
+whispers are kept in the sender's conversation, once by message id.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ohtchat.chat.envelopes import ChatItem
-from ohtchat.chat.ports import ContactItems, ItemHandler, MessageLog, Names, Now, Presences
+from ohtchat.chat.ports import (
+    ContactItems,
+    ItemHandler,
+    KeyWatch,
+    MessageLog,
+    Names,
+    Now,
+    Presences,
+)
+from ohtchat.chat.ratchets import RATCHET_KIND, RATCHETED_KINDS, Ratchets
 from ohtchat.crypto.keys import account_id
+from ohtchat.ratchet import DuplicateMessage, RatchetError
 from ohtchat.ringcast.guard import RateLimiter
 from ohtchat.session.identity import PeerIdentity
 from ohtchat.session.rpc import RpcError
 from ohtchat.wire.envelope import Fields
+from ohtchat.wire.errors import MalformedMessage
+
+log = logging.getLogger(__name__)
 
 
 def default_limiter() -> RateLimiter:
@@ -37,6 +53,8 @@ class Inbox:
         contacts: ContactItems,
         channels: ItemHandler,
         receipts: ItemHandler,
+        ratchets: Ratchets,
+        keys: KeyWatch,
         now: Now,
         limiter: RateLimiter,
     ) -> None:
@@ -47,6 +65,9 @@ class Inbox:
         self.contacts = contacts
         self.channels = channels
         self.receipts = receipts
+        self.ratchets = ratchets
+        #: Told the key of every account whose ratchet item we read (safety-number watch).
+        self.keys = keys
         self.now = now
         #: Refuses a flooding sender (memory and disk stay bounded).
         self.limiter = limiter
@@ -59,8 +80,35 @@ class Inbox:
         if not self.limiter.allow(peer.account_public, self.now()):
             # A flooding peer gets refused, not stored: memory and disk stay bounded.
             raise RpcError("rate_limited", "too many items; slow down")
+        if item.kind in RATCHETED_KINDS:
+            raise RpcError("bad_request", f"req.p: kind {item.kind!r} travels only in a ratchet")
+        if item.kind == RATCHET_KIND:
+            try:
+                inner = self.ratchets.open(peer.account_public, item)
+            except DuplicateMessage:
+                return {"receipt": True}  # read before (a retry): stored once already
+            except RatchetError as exc:
+                raise RpcError("undecryptable", f"ratchet item: {exc}") from exc
+            self.keys.saw_key(peer.account_public)
+            item = inner
         await self.receive(peer.account_public, item)
         return {"receipt": True}
+
+    async def receive_wire(self, sender_pub: bytes, item: ChatItem) -> ChatItem | None:
+        """A signed mailbox item: a ``ratchet`` item is opened first (a plain whisper or
+        contact item is dropped); returns the item handled, ``None`` when it was dropped."""
+        if item.kind in RATCHETED_KINDS:
+            log.debug("dropping a plain %s from the mailbox", item.kind)
+            return None
+        if item.kind == RATCHET_KIND:
+            try:
+                item = self.ratchets.open(sender_pub, item)
+            except (RatchetError, MalformedMessage) as exc:
+                log.info("cannot read a ratchet item from the mailbox: %s", exc)
+                return None
+            self.keys.saw_key(sender_pub)
+        await self.receive(sender_pub, item, direct=False)
+        return item
 
     async def receive(self, sender_pub: bytes, item: ChatItem, direct: bool = True) -> None:
         """Handle one authenticated item from ``sender_pub``: over a session (``direct``) or a

@@ -1,8 +1,9 @@
 """Mailbox pickup: the items others left in our DHT mailbox while we were away.
 
 Each item is opened (sealed to our KEM key, signed by its sender's account key), handed to the
-inbox as an authenticated item, and deleted from the mailbox; whispers it stored are receipted
-to their senders (see :mod:`ohtchat.chat.receipts`).
+inbox as an authenticated item (which opens a ``ratchet`` item with the sender's session), and
+deleted from the mailbox; whispers it stored are receipted to their senders (see
+:mod:`ohtchat.chat.receipts`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 
 from ohtchat.chat.accounts import LocalAccount
 from ohtchat.chat.envelopes import open_item
-from ohtchat.chat.ports import ReceiptSender, Receiver, Spawn
+from ohtchat.chat.ports import ReceiptSender, Spawn, WireReceiver
 from ohtchat.chat.presence import DhtApi
 from ohtchat.crypto.keys import account_id
 from ohtchat.store import Store
@@ -29,7 +30,7 @@ class Pickup:
         account: LocalAccount,
         store: Store,
         dht: DhtApi,
-        inbox: Receiver,
+        inbox: WireReceiver,
         receipts: ReceiptSender,
         spawn: Spawn,
     ) -> None:
@@ -59,8 +60,11 @@ class Pickup:
             if item.to != me:
                 continue
             before = self.store.message_count()
-            await self.inbox.receive(sender_pub, item, direct=False)
+            handled = await self.inbox.receive_wire(sender_pub, item)
             new += self.store.message_count() - before
+            if handled is None:
+                continue
+            item = handled
             sender = account_id(sender_pub)
             if self.receipts.receipted(sender, item):
                 picked.setdefault(sender, []).append(item.msg_id)

@@ -146,6 +146,23 @@ class Receiver(Protocol):
         ...
 
 
+class WireReceiver(Protocol):
+    """Where signed mailbox items go (the inbox): ratchet items are opened there."""
+
+    async def receive_wire(self, sender_pub: bytes, item: ChatItem) -> ChatItem | None:
+        """Handle one mailbox item; the item handled (a ratchet item's inner one), or
+        ``None`` when it was dropped."""
+        ...
+
+
+class KeyWatch(Protocol):
+    """Watches the keys of accounts we read ratchet items from (verified safety numbers)."""
+
+    def saw_key(self, pub: bytes) -> None:
+        """A ratchet item from the account with public key ``pub`` was read."""
+        ...
+
+
 class ReceiptSender(Protocol):
     """Receipts for items picked up from our mailbox."""
 

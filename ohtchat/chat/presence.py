@@ -85,6 +85,8 @@ class Presence:
     address: str
     kem_pub: bytes
     ts: float
+    #: The account's signature over ``kem_pub`` (the prekey bundle's, docs/protocol.md §15.3).
+    kem_sig: bytes = b""
 
     def to_value(self, cert: bytes, kem_sig: bytes) -> bytes:
         """The DHT value for this presence (with the certificate and prekey signature)."""
@@ -166,5 +168,12 @@ def parse_presence(acct_id: str, owner: bytes, value: bytes, now: float) -> Pres
     except CryptoError as exc:
         raise PresenceError(f"presence field 'kem_pub': {exc}") from exc
     return Presence(
-        acct_id, pub, obj["name"][:64], onion, obj["addr"][:255], kem_pub, float(obj["ts"])
+        acct_id,
+        pub,
+        obj["name"][:64],
+        onion,
+        obj["addr"][:255],
+        kem_pub,
+        float(obj["ts"]),
+        obj["kem_sig"],
     )

@@ -3,7 +3,9 @@
 Everything is keyed by account id. Delivery first tries a direct authenticated session to the
 recipient's onion address (from its presence record) and takes the RPC reply as the delivery
 receipt; if the recipient is unreachable, the item is signed, sealed to its KEM prekey and put
-in its DHT mailbox. Received items are deduplicated by message id, so each is shown once.
+in its DHT mailbox. Whispers and contact items travel inside the pairwise double ratchet
+(:mod:`ohtchat.chat.ratchets`). Received items are deduplicated by message id, so each is shown
+once.
 
 :class:`ChatService` is the facade of the chat layer and its composition root: it builds the
 parts (each in its own module, each depending only on the protocols of
@@ -34,6 +36,7 @@ from ohtchat.chat.mailbox import Pickup
 from ohtchat.chat.names import NameBook
 from ohtchat.chat.ports import Now, Requester, Sleep
 from ohtchat.chat.presence import DhtApi, Presence
+from ohtchat.chat.ratchets import Ratchets
 from ohtchat.chat.receipts import Receipts
 from ohtchat.chat.tasks import Background
 from ohtchat.chat.whispers import Whispers
@@ -78,11 +81,14 @@ class ChatService:
         )
         self.liveness = Liveness(store, bus, interval=heartbeat_interval, now=now, sleep=sleep)
         self.messages = Conversations(store, bus, self.me, self.names)
+        #: The pairwise double ratchets (whispers and contact items), kept in the store.
+        self.ratchets = Ratchets(account, store)
         self.delivery = Delivery(
             account,
             pool,
             dht,
             self.directory,
+            self.ratchets,
             on_answer=self.liveness.answered,
             timeout=deliver_timeout,
         )
@@ -127,6 +133,8 @@ class ChatService:
             contacts=self.contacts,
             channels=self.channels,
             receipts=self.receipts,
+            ratchets=self.ratchets,
+            keys=self.contacts,
             now=now,
             limiter=self.limiter,
         )
@@ -212,6 +220,15 @@ class ChatService:
     def contact_fingerprint(self, c: Contact) -> str:
         """The out-of-band comparable fingerprint of a contact's account key."""
         return contact_fingerprint(c)
+
+    def safety_number(self, c: Contact) -> str:
+        """The 60-digit safety number of our account and a contact's ("" if its key is
+        unknown), docs/protocol.md §15.9."""
+        return self.contacts.safety_number(c.account_public) if c.account_public else ""
+
+    def verify_contact(self, ref: str) -> Contact:
+        """``/verify-contact ID``: mark a contact verified under its current safety number."""
+        return self.contacts.verify(ref)
 
     # ------------------------------------------------------------------ sending
     def failure_reason(self, msg_id: str) -> str | None:

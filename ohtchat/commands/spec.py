@@ -308,6 +308,20 @@ COMMANDS: tuple[CommandSpec, ...] = (
         _a("id", _ID, ID, _C.CONTACT),
     ),
     _cmd(
+        "safety",
+        G.CONTACTS,
+        N_("Show the safety number you share with a contact, to compare with theirs"),
+        "/safety alice",
+        _a("id", _ID, ID, _C.CONTACT),
+    ),
+    _cmd(
+        "verify-contact",
+        G.CONTACTS,
+        N_("Mark a contact verified after comparing the safety number with theirs"),
+        "/verify-contact alice",
+        _a("id", _ID, ID, _C.CONTACT),
+    ),
+    _cmd(
         "whisper",
         G.CONTACTS,
         N_("Send a private message to a contact"),

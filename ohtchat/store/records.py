@@ -61,6 +61,8 @@ class Contact:
     account_public: bytes = b""
     onions: tuple[str, ...] = ()
     note: str = ""
+    #: The safety number the user verified with ``/verify-contact`` ("" when not verified).
+    verified: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ def contact_to_doc(c: Contact) -> Doc:
         "account_public": c.account_public,
         "onions": list(c.onions),
         "note": c.note,
+        "verified": c.verified,
     }
 
 
@@ -210,6 +213,7 @@ def contact_from_doc(d: Doc) -> Contact:
         d["account_public"],
         tuple(d["onions"]),
         d["note"],
+        d.get("verified", ""),  # documents written before verification existed lack it
     )
 
 

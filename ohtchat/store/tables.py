@@ -82,6 +82,7 @@ CONTACTS: TableSpec[Contact] = TableSpec(
         "account_public": bytes,
         "onions": tuple,
         "note": str,
+        "verified": str,
     },
     contact_to_doc,
     contact_from_doc,

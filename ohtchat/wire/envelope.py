@@ -1,9 +1,10 @@
-"""The versioned envelope: a msgpack map ``{"v": 2, "t": TYPE, "b": BODY}``.
+"""The versioned envelope: a msgpack map ``{"v": 3, "t": TYPE, "b": BODY}``.
 
-Version 2 (this one) differs from 1 in one place: a mailbox item's signature covers the exact
-bytes that travel instead of a re-encoding of the decoded map (see docs/protocol.md, Versions).
-The version is in every envelope and in the handshake transcript, so a v1 peer is refused
-cleanly (``UnsupportedVersion``) instead of failing later on a signature.
+Version 3 (this one) carries whispers and contact items only inside the double ratchet (a
+``ratchet`` chat item); version 2 signed mailbox items over their exact bytes, where version 1
+signed a re-encoding (see docs/protocol.md, Versions). The version is in every envelope and in
+the handshake transcript, so an older peer is refused cleanly (``UnsupportedVersion``) instead
+of failing later on an item it cannot read.
 
 Decoding is strict: size limits on every container, no extension types, string map keys only,
 no trailing bytes, and an exact envelope shape. Field accessors (:class:`Fields`) turn the
@@ -19,7 +20,7 @@ import msgpack
 
 from ohtchat.wire.errors import MalformedMessage, UnsupportedVersion
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 _LIMITS = {
     "max_str_len": 64 * 1024,
     "max_bin_len": 256 * 1024,

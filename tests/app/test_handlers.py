@@ -106,3 +106,39 @@ async def test_handlers_see_the_stack_of_the_moment() -> None:
         assert alice.context().stack is alice.stack
         b_id = nodes[1].account.account_id
         assert (await alice.execute("after", conversation=b_id)).data["state"] == "delivered"
+
+
+async def test_safety_numbers_verify_contact_and_a_changed_number_warns() -> None:
+    import dataclasses
+
+    from ohtchat.api.events import LogEvent, NodeEvent
+
+    async with memory_ring(["alice", "bob"]) as (alice, bob):
+        a_id, b_id = alice.account.account_id, bob.account.account_id
+        assert (await alice.execute(f"/request {b_id} hi")).ok
+        assert (await bob.execute(f"/add {a_id}")).ok
+        mine = await alice.execute("/safety bob")
+        theirs = await bob.execute("/safety alice")
+        assert mine.ok and not mine.data["verified"] and "/verify-contact bob" in mine.text
+        number = mine.data["safety"]
+        assert number == theirs.data["safety"] and len(number.replace(" ", "")) == 60
+        assert " ".join(number.split()[:6]) in mine.text  # shown in two lines of 6 groups
+        verified = await alice.execute("/verify-contact bob")
+        assert verified.ok and verified.data == {
+            "account_id": b_id,
+            "safety": number,
+            "verified": True,
+        }
+        assert (await alice.execute("/safety bob")).data["verified"]
+        (row,) = (await alice.execute("/contacts")).data["contacts"]
+        assert row["safety"] == number and row["verified"] is True
+        assert (await alice.execute("/verify-contact nobody")).data["error"] == "not_found"
+        # The verified number no longer matches bob's key: a loud warning, unverified.
+        events: list[NodeEvent] = []
+        alice.bus.publish = lambda e, orig=alice.bus.publish: (events.append(e), orig(e))[1]  # type: ignore[method-assign]
+        contact = alice.store.get_contact(b_id)
+        alice.store.put_contact(dataclasses.replace(contact, verified="2" * 60))
+        assert (await bob.execute("/whisper alice after the change")).ok
+        warnings = [e for e in events if isinstance(e, LogEvent) and e.level == "warning"]
+        assert len(warnings) == 1 and "safety number" in warnings[0].text
+        assert not (await alice.execute("/safety bob")).data["verified"]

@@ -63,7 +63,22 @@ def test_over_a_session_chat_deliver_answers_receipt_or_a_named_error() -> None:
         async def deliver(params: Params) -> Fields:
             return await alice.pool.request(bob.address, bob.onion, "chat_deliver", params, 10)
 
-        assert (await deliver(item(bob.id))).data == {"receipt": True}
+        # Whispers travel inside the ratchet: the ratchet item is receipted, a plain one refused.
+        whisper = ChatItem.from_fields(Fields(item(bob.id), "item"))
+        sealed = alice.chat.ratchets.seal(await alice.chat.lookup(bob.id), whisper).body()
+        assert sealed["kind"] == "ratchet" and sealed["text"] == ""
+        assert (await deliver(sealed)).data == {"receipt": True}
+        assert (await deliver(sealed)).data == {"receipt": True}  # a retry: stored once
+        assert bob.texts(alice.id) == ["hello"]
+        with pytest.raises(RpcError) as info:
+            await deliver(item(bob.id))
+        assert info.value.code == "bad_request" and "ratchet" in info.value.detail
+        with pytest.raises(RpcError) as info:
+            await deliver({**sealed, "extra": {"r": bytes(3000)}})
+        assert info.value.code == "undecryptable"
+        with pytest.raises(RpcError) as info:
+            await deliver({**sealed, "extra": {"r": "text"}})
+        assert info.value.code == "bad_request" and "'r'" in info.value.detail
         with pytest.raises(RpcError) as info:
             await deliver({**item(bob.id), "sent_at": "yesterday"})
         assert info.value.code == "bad_request" and "sent_at" in info.value.detail

@@ -21,7 +21,9 @@ SEED = {
     Group.DHT: ["put", "get", "delete"],
     Group.WEBUI: ["webui"],
     Group.ACCOUNT: ["accounts", "generate", "delaccount", "sign", "verify", "encrypt", "decrypt"],
-    Group.CONTACTS: ["contacts", "request", "add", "rm", "whisper", "contactcast"],
+    Group.CONTACTS: [
+        "contacts", "request", "add", "rm", "safety", "verify-contact", "whisper", "contactcast",
+    ],
     Group.CHANNELS: ["channels", "channel", "join", "leave", "channelcast"],
     Group.GENERAL: ["status", "history", "search", "help", "quit"],
 }  # fmt: skip

@@ -30,6 +30,7 @@ from tests.conformance.minilayers import (
     sealed_item,
 )
 from tests.conformance.minipeer import MiniPeer
+from tests.conformance.miniratchet import ratchet_item
 from tests.conformance.miniwire import Reply, Session, envelope, frame, open_envelope, read_frame
 from tests.waiting import DEADLINE, eventually
 
@@ -108,7 +109,8 @@ async def test_chord_methods(node: ChatNode, peer: MiniPeer) -> None:
     assert len(peers) <= 8 and all(peer_id(p) != peer.me.id for p in peers)
     # notify: the node takes us as predecessor, and (alone) as successor by stabilizing.
     peer.successors, peer.predecessor = [node_ref], node_ref
-    assert ok(await s.call("notify", {"peer": peer.ref})) == {}
+    # Its answer names its predecessor after the notify: us (§9).
+    assert ok(await s.call("notify", {"peer": peer.ref}), "pred") == {"pred": peer.ref}
     st = node.chord.state
     assert st.predecessor is not None and st.predecessor.onion == peer.me.onion
     await eventually(lambda: [p.onion for p in st.successors] == [peer.me.onion], "successor")
@@ -203,11 +205,16 @@ async def test_ringcast_and_chat(node: ChatNode, peer: MiniPeer) -> None:
     assert ok(await s.call("ringcast_deliver", msg), "ok", "dup") == {"ok": True, "dup": False}
     assert ok(await s.call("ringcast_deliver", msg), "ok", "dup") == {"ok": True, "dup": True}
     await eventually(lambda: (me, "hello ring") in history(node, "ringcast"), "ringcast stored")
-    # A whisper over the session: the reply is the receipt, the node stores it once.
-    item = chat_item(node.account.account_id, "hello node", "mini")
+    # A whisper over the session, inside the ratchet (§12.4): the reply is the receipt, the node
+    # stores it once; a plain whisper is refused.
+    target = node.account.account_id
+    account_pub, kem_pub = await presence_keys(s, target)
+    plain = chat_item(target, "hello node", "mini")
+    item = ratchet_item(peer.me, account_pub, kem_pub, plain)
     assert ok(await s.call("chat_deliver", item), "receipt") == {"receipt": True}
     assert ok(await s.call("chat_deliver", item), "receipt") == {"receipt": True}
     await eventually(lambda: history(node, me) == [(me, "hello node")], "whisper stored")
+    refused(await s.call("chat_deliver", plain), "bad_request")
     elsewhere = chat_item(Identity.fresh().account_id, "not for you", "mini")
     refused(await s.call("chat_deliver", elsewhere), "not_here")
     # Bad params.
@@ -215,16 +222,24 @@ async def test_ringcast_and_chat(node: ChatNode, peer: MiniPeer) -> None:
     refused(await s.call("chat_deliver", {**item, "text": 5}), "bad_request", "text")
 
 
-async def test_signed_mailbox_item_is_picked_up(node: ChatNode, peer: MiniPeer) -> None:
-    s = await dial(peer, node)
-    target = node.account.account_id
+async def presence_keys(s: Session, target: str) -> tuple[bytes, bytes]:
+    """The account key and signed KEM prekey of ``target``'s checked presence record."""
     key = b"presence:" + target.encode()
 
     async def presence() -> Any:
         return ok(await s.call("dht_fetch", {"key": key}), "rec")["rec"]
 
-    kem_pub = presence_kem(target, check_record(await eventually(presence, "presence"), key))
-    item = chat_item(target, "left in your mailbox", "mini")
+    rec = check_record(await eventually(presence, "presence"), key)
+    return bytes(rec["o"]), presence_kem(target, rec)
+
+
+async def test_signed_mailbox_item_is_picked_up(node: ChatNode, peer: MiniPeer) -> None:
+    s = await dial(peer, node)
+    target = node.account.account_id
+    account_pub, kem_pub = await presence_keys(s, target)
+    item = ratchet_item(
+        peer.me, account_pub, kem_pub, chat_item(target, "left in your mailbox", "mini")
+    )
     box = sealed_item(peer.me, kem_pub, item)
     put = ok(await s.call("dht_mbox_put", {"items": [mailbox_item(target, box)]}), "res")
     assert put == {"res": [None]}
@@ -280,7 +295,7 @@ async def test_bad_frames_end_the_session(node: ChatNode, peer: MiniPeer) -> Non
 
 def test_client_imports_nothing_from_ohtchat() -> None:
     """The client is written from the spec: its modules never import ohtchat."""
-    for module in ("minicrypto", "miniwire", "minilayers", "minipeer"):
+    for module in ("minicrypto", "miniwire", "minilayers", "minipeer", "miniratchet"):
         tree = ast.parse((Path(__file__).parent / f"{module}.py").read_text())
         for n in ast.walk(tree):
             names = [a.name for a in n.names] if isinstance(n, ast.Import) else []

@@ -191,3 +191,13 @@ def test_memory_store_touches_no_disk(tmp_path, monkeypatch, samples) -> None:
     assert store._backend.segments  # compaction went to TinyDB MemoryStorage
     store.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_contact_document_written_before_verification_reads_as_unverified() -> None:
+    from ohtchat.store.records import Contact, contact_from_doc, contact_to_doc
+
+    contact = Contact("ab" * 32, "bob", "accepted", "", 1.0, b"k" * 32, (), "", "1" * 60)
+    doc = contact_to_doc(contact)
+    assert contact_from_doc(doc) == contact
+    del doc["verified"]  # as stored by earlier versions
+    assert contact_from_doc(doc).verified == ""

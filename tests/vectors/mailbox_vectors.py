@@ -1,5 +1,6 @@
-"""Vectors of docs/protocol.md §12.3 and §10.2 (Mailboxes): a sealed mailbox item (protocol
-v2: the signature covers the exact item bytes) and the recipient's deletion marker.
+"""Vectors of docs/protocol.md §12.3, §12.4 and §10.2 (Mailboxes): a sealed mailbox item (the
+signature covers the exact item bytes) carrying a whisper inside a ``ratchet`` item (the first
+message of a session, from fixed randomness), and the recipient's deletion marker.
 
 The sealed plaintext comes from the production :func:`seal_item` (its signature is
 deterministic, so opening any box it makes gives the same plaintext); the box around it is made
@@ -14,15 +15,31 @@ from ohtchat.chat.envelopes import ITEM_LABEL, SEAL_AAD, ChatItem, open_item, se
 from ohtchat.crypto import kem
 from ohtchat.crypto.keys import AccountKey, verify_signature
 from ohtchat.dht.record import DELETE_LABEL, DeleteMarker, MailboxItem, item_id, mailbox_id
+from ohtchat.ratchet import PrekeyBundle, Session
 from ohtchat.wire.envelope import pack, unpack
 from tests.vectors.crypto_vectors import Doc, expect, sha3, unhex
 from tests.vectors.fixed import EncapsSeeds, KemSeeds, fixed_bytes
+from tests.vectors.ratchet_spec import Draws
 
 EXPIRES = 1_700_000_100 + 7 * 86400
 
 
+#: The randomness of the ratchet message: ``ek``, ``Encaps(SPK_M)`` (initiate), then the first
+#: turn's X25519 secret, ML-KEM key pair and encapsulation (encrypt).
+RATCHET_DRAWS = Draws.named("mailbox ratchet", 2, 1, 2)
+
+
+def ratchet_item(sender: AccountKey, recipient: AccountKey, prekey: kem.KemKeyPair) -> ChatItem:
+    """The ``ratchet`` item carrying :func:`chat_item` in an initial message."""
+    whisper = chat_item(recipient)
+    bundle = PrekeyBundle.sign(recipient, prekey)
+    session = Session.initiate(sender, bundle, randomness=RATCHET_DRAWS.randomness())
+    message = session.encrypt(pack(whisper.body()))
+    return ChatItem("ratchet", whisper.msg_id, whisper.to, whisper.sent_at, "", {"r": message})
+
+
 def chat_item(recipient: AccountKey) -> ChatItem:
-    """The whisper the vector seals."""
+    """The whisper the vector carries."""
     return ChatItem(
         "whisper",
         fixed_bytes("mailbox msg id", 16).hex(),
@@ -39,7 +56,7 @@ def item_vector() -> Doc:
     recipient = AccountKey(fixed_bytes("mailbox recipient account"))
     seeds, enc = KemSeeds.named("mailbox recipient prekey"), EncapsSeeds.named("mailbox seal")
     pair = seeds.key_pair()
-    item = chat_item(recipient)
+    item = ratchet_item(sender, recipient, pair)
     plaintext = kem.open_sealed(pair.secret, seal_item(sender, pair.public, item), SEAL_AAD)
     box = kem.seal(pair.public, plaintext, SEAL_AAD, encaps=enc.encapsulator())
     kem_ct, shared = enc.encapsulator()(pair.public)
@@ -50,12 +67,13 @@ def item_vector() -> Doc:
     wire = MailboxItem(mbox, box, EXPIRES).to_wire()
     return {
         "description": "docs/protocol.md §12.1, §12.3 (Chat items, mailbox), §2 (Sealed box), "
-        "docs/dht.md (Mailboxes): a sealed whisper",
+        "docs/dht.md (Mailboxes), §12.4 and §15 (the ratchet item): a sealed whisper",
         "inputs": {
             "sender_account_seed": sender.seed.hex(),
             "recipient_account_seed": recipient.seed.hex(),
             "recipient_prekey": seeds.to_json(),
-            "item": item.body(),
+            "inner_item": chat_item(recipient).body(),
+            "ratchet_randomness": RATCHET_DRAWS.to_json(),
             "encapsulation": enc.to_json(),
             "expires": EXPIRES,
         },
@@ -64,6 +82,9 @@ def item_vector() -> Doc:
             "recipient_account_id": recipient.account_id,
             "recipient_kem_public": pair.public.hex(),
             "recipient_kem_secret": pair.secret.hex(),
+            "inner_item_bytes": pack(chat_item(recipient).body()).hex(),
+            "ratchet_message": item.extra["r"].hex(),
+            "item": {**item.body(), "extra": {"r": item.extra["r"].hex()}},
             "item_bytes": item_bytes.hex(),
             "signed_message": (ITEM_LABEL + item_bytes).hex(),
             "sig": inner["sig"].hex(),
@@ -105,7 +126,8 @@ def build_mailbox() -> Doc:
     """mailbox.json."""
     item = item_vector()
     return {
-        "description": "a sealed mailbox item (protocol v2) and its deletion marker",
+        "description": "a sealed mailbox item (a whisper in a ratchet item) and its deletion "
+        "marker",
         "vectors": [item, marker_vector(unhex(item["outputs"], "item_id"))],
     }
 
@@ -115,8 +137,14 @@ def check_item(inp: dict[str, Any], out: dict[str, Any]) -> None:
     box = unhex(out, "box")
     sender, item = open_item(unhex(out, "recipient_kem_secret"), box)
     expect("sender", sender.hex(), out["sender_public"])
-    expect("item", item.body(), inp["item"])
-    secret = unhex(out, "recipient_kem_secret")
+    expect("item", {**item.body(), "extra": {"r": item.extra["r"].hex()}}, out["item"])
+    expect("ratchet_message", item.extra["r"].hex(), out["ratchet_message"])
+    # The recipient accepts the initial message and reads the whisper's exact bytes.
+    recipient = AccountKey(unhex(inp, "recipient_account_seed"))
+    prekey = kem.KemKeyPair.from_secret(secret := unhex(out, "recipient_kem_secret"))
+    _, plain = Session.accept(recipient, prekey, item.extra["r"])
+    expect("inner_item_bytes", plain.hex(), out["inner_item_bytes"])
+    expect("inner_item", unpack(plain), inp["inner_item"])
     expect(
         "sealed_plaintext", kem.open_sealed(secret, box, SEAL_AAD).hex(), out["sealed_plaintext"]
     )
@@ -141,7 +169,7 @@ def check_item(inp: dict[str, Any], out: dict[str, Any]) -> None:
     # The production sealer (OS randomness) puts exactly the vector's plaintext in its box.
     sender_key = AccountKey(unhex(inp, "sender_account_seed"))
     public = kem.KemKeyPair.from_secret(secret).public
-    again = seal_item(sender_key, public, ChatItem(**inp["item"]))
+    again = seal_item(sender_key, public, item)
     expect(
         "seal_item plaintext",
         kem.open_sealed(secret, again, SEAL_AAD).hex(),

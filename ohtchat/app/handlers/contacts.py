@@ -1,6 +1,6 @@
-"""The CONTACTS commands: ``/contacts``, ``/request``, ``/add``, ``/rm``, ``/whisper`` and
-``/contactcast`` (and what plain text typed into a contact's conversation does:
-:func:`whisper_to`)."""
+"""The CONTACTS commands: ``/contacts``, ``/request``, ``/add``, ``/rm``, ``/safety``,
+``/verify-contact``, ``/whisper`` and ``/contactcast`` (and what plain text typed into a
+contact's conversation does: :func:`whisper_to`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ohtchat.app.handlers.context import Context
 from ohtchat.app.resolve import Scope
 from ohtchat.commands.errors import NotFound
 from ohtchat.i18n import _, ngettext
+from ohtchat.store import Contact
 
 HANDLERS: HandlerTable[Context] = HandlerTable()
 """The handlers of this group, by operation."""
@@ -66,6 +67,62 @@ async def rm(ctx: Context, args: ops.RemoveContact) -> CommandResult:
         raise NotFound(_("No such contact.")) from exc
     return CommandResult.success(
         _("Removed {name}.").format(name=contact.name), account_id=contact.account_id
+    )
+
+
+def _contact(ctx: Context, ref: str) -> Contact:
+    """The saved contact ``ref`` names, with a known key (``NotFound`` otherwise)."""
+    try:
+        contact = ctx.chat.store.get_contact(account_id(ctx, ref, Scope.REMOTE))
+    except KeyError as exc:
+        raise NotFound(_("No such contact.")) from exc
+    if not contact.account_public:
+        raise NotFound(_("The key of {name} is not known yet.").format(name=contact.name))
+    return contact
+
+
+def _grouped(number: str) -> str:
+    """A safety number on two lines of 6 groups (as it is read aloud)."""
+    groups = number.split()
+    return " ".join(groups[:6]) + "\n" + " ".join(groups[6:])
+
+
+@HANDLERS.handles(ops.SafetyNumber)
+async def safety(ctx: Context, args: ops.SafetyNumber) -> CommandResult:
+    """``/safety ID``: the safety number shared with a contact, and whether it is verified."""
+    contact = _contact(ctx, args.id)
+    number = ctx.chat.safety_number(contact)
+    verified = contact.verified == number
+    status = (
+        _("Verified.")
+        if verified
+        else _("Not verified: compare it with {name}'s, then /verify-contact {name}.").format(
+            name=contact.name
+        )
+    )
+    return CommandResult.success(
+        _("Safety number with {name}:").format(name=contact.name)
+        + "\n"
+        + _grouped(number)
+        + "\n"
+        + status,
+        account_id=contact.account_id,
+        safety=number,
+        verified=verified,
+    )
+
+
+@HANDLERS.handles(ops.VerifyContact)
+async def verify_contact(ctx: Context, args: ops.VerifyContact) -> CommandResult:
+    """``/verify-contact ID``: mark a contact verified under its current safety number."""
+    contact = ctx.chat.verify_contact(_contact(ctx, args.id).account_id)
+    return CommandResult.success(
+        _("{name} is verified. Safety number:").format(name=contact.name)
+        + "\n"
+        + _grouped(contact.verified),
+        account_id=contact.account_id,
+        safety=contact.verified,
+        verified=True,
     )
 
 
