@@ -119,8 +119,10 @@ class NodeStack:
         serve_methods(router, pool, DHT_METHODS, stack.dht.handle)
         serve_methods(router, pool, RINGCAST_METHODS, stack.ringcast.handle)
         router.add(CHAT_METHODS, stack.chat.handle_rpc)
-        # Idle sessions close; the ring's neighbours are kept warm on purpose.
-        stack.spawn(pool.sweep_idle(stack.chord.neighbour_onions, idle / 4))
+        # Idle sessions close; the ring's neighbours and fingers (bounded) are kept warm on
+        # purpose, with a one-way ``ping`` when quiet so the peer's sweep keeps them too.
+        keep = stack.chord.neighbour_onions
+        stack.spawn(pool.sweep_idle(keep, idle / 4, keepalive="ping"))
         stack.spawn(stack._join_loop())
         return stack
 

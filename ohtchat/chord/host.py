@@ -12,6 +12,7 @@ import random
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
+from ohtchat.chord.adaptive import Hints, Pace
 from ohtchat.chord.config import ChordConfig
 from ohtchat.chord.errors import BadReply
 from ohtchat.chord.lookup import LookupResult
@@ -36,6 +37,16 @@ class ChordHost(Protocol):
     next_finger: int
     rectify_task: asyncio.Task[Any] | None
     stabilize_lock: asyncio.Lock
+    pace: Pace
+    hints: Hints
+
+    def now(self) -> float:
+        """The node's clock."""
+        ...
+
+    def suspected(self, peer_id: int) -> bool:
+        """True while ``peer_id`` is presumed dead after a failed call."""
+        ...
 
     def count_bad(self, exc: BadReply) -> None:
         """Count a discarded reply by kind."""
@@ -73,6 +84,10 @@ class ChordHost(Protocol):
 
     async def lookup(self, key: int, start: Sequence[PeerRef] | None = None) -> LookupResult:
         """The live successor of ``key``."""
+        ...
+
+    async def join_any(self, candidates: Sequence[PeerRef | str]) -> PeerRef:
+        """Join through the first candidate that works."""
         ...
 
     async def stabilize(self) -> None:

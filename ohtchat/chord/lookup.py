@@ -5,6 +5,12 @@ an overall deadline itself, and no node relays another's query (a relayed query 
 each relay a party to the lookup and let one slow relay stall it). Every candidate a peer
 offers must lie in ``(peer, key)`` — strict progress toward the key — and each node is asked
 at most once per walk, so a lying peer cannot make a lookup loop.
+
+A hop over an open session costs one round trip (~1 s on Tor), one that must dial first a cold
+onion connect (4–29 s). So among the candidates that make progress — closer to the key than the
+last peer that answered — the walk asks the closest one with an open session
+(``prefer_warm``), and dials only when none has one; the origin's own candidates include the
+cached peers it still holds sessions with. Each result counts its cold dials.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any, Protocol
 from ohtchat.chord.config import ChordConfig
 from ohtchat.chord.errors import BadReply, LookupFailed, OutOfRange, RpcFailure
 from ohtchat.chord.metrics import ChordMetrics
+from ohtchat.chord.peers import PeerCache
 from ohtchat.chord.ring import ID_SPACE, dist, in_half_open, in_open
 from ohtchat.chord.rpc import (
     FIND_SUCCESSOR,
@@ -41,6 +48,8 @@ class LookupResult:
     messages: int
     #: The peers that answered a step, in order.
     path: tuple[PeerRef, ...]
+    #: Calls of this lookup that had to open a session first.
+    cold_dials: int = 0
 
 
 class LookupHost(Protocol):
@@ -51,6 +60,7 @@ class LookupHost(Protocol):
     config: ChordConfig
     metrics: ChordMetrics
     member: bool
+    peer_cache: PeerCache
 
     def now(self) -> float:
         """Current time (the node's injected clock)."""
@@ -64,13 +74,25 @@ class LookupHost(Protocol):
         """Count a discarded reply."""
         ...
 
-    async def rpc(
-        self, peer: PeerRef, method: str, params: dict[str, Any], timeout: float | None = None
-    ) -> dict[str, Any]:
-        """One outgoing call with timeout and bookkeeping."""
+    def warm(self, peer: PeerRef) -> bool:
+        """True when a call to ``peer`` needs no dial."""
         ...
 
-    async def get_predecessor(self, peer: PeerRef, timeout: float | None = None) -> PeerRef | None:
+    async def rpc(
+        self,
+        peer: PeerRef,
+        method: str,
+        params: dict[str, Any],
+        timeout: float | None = None,
+        *,
+        budget: float | None = None,
+    ) -> dict[str, Any]:
+        """One outgoing call with timeout and bookkeeping (``budget`` caps it)."""
+        ...
+
+    async def get_predecessor(
+        self, peer: PeerRef, timeout: float | None = None, *, budget: float | None = None
+    ) -> PeerRef | None:
         """``peer``'s predecessor (validated)."""
         ...
 
@@ -81,6 +103,9 @@ class _Ctx:
     deadline: float
     hops: int = 0
     messages: int = 0
+    cold: int = 0
+    #: Distance to the key of the closest peer that answered (or of the origin).
+    progress: int = ID_SPACE
     dead: set[int] = field(default_factory=set)
     answered: dict[int, PeerRef] = field(default_factory=dict)
     path: list[PeerRef] = field(default_factory=list)
@@ -132,16 +157,32 @@ async def lookup(
         while True:
             owner, exhausted = await _walk(host, k, start, ctx)
             if owner is not None:
-                return LookupResult(key, owner, ctx.hops, ctx.messages, tuple(ctx.path))
+                return _result(host, key, owner, ctx)
             nk = (exhausted + 1) % ID_SPACE
             if dist(key, nk) <= dist(key, k):
                 raise LookupFailed("successor lists wrapped without a live node")
             if host.member and start is None and dist(key, nk) > dist(key, host.me.id):
-                return LookupResult(key, host.me, ctx.hops, ctx.messages, tuple(ctx.path))
+                return _result(host, key, host.me, ctx)
             k = nk
     except LookupFailed:
         host.metrics.lookup_failures += 1
+        host.metrics.lookup_cold_dials += ctx.cold
         raise
+
+
+def _result(host: LookupHost, key: int, owner: PeerRef, ctx: _Ctx) -> LookupResult:
+    host.metrics.lookup_cold_dials += ctx.cold
+    return LookupResult(key, owner, ctx.hops, ctx.messages, tuple(ctx.path), ctx.cold)
+
+
+def _next_hop(host: LookupHost, cands: dict[int, PeerRef], key: int, ctx: _Ctx) -> PeerRef | None:
+    """The candidate closest to ``key``, or, when it has no open session, the closest one
+    that has and still makes progress (is closer to the key than every peer that answered)."""
+    best = min(cands.values(), key=lambda p: dist(p.id, key), default=None)
+    if best is None or not host.config.prefer_warm or host.warm(best):
+        return best
+    warm = [p for p in cands.values() if dist(p.id, key) < ctx.progress and host.warm(p)]
+    return min(warm, key=lambda p: dist(p.id, key), default=best)
 
 
 async def _walk(
@@ -151,6 +192,7 @@ async def _walk(
     cands: dict[int, PeerRef] = {}
     visited: set[int] = set()
     step: Step | None = None
+    ctx.progress = ID_SPACE  # (a walk may restart from a later key)
     if start is None:
         if not host.member:
             raise LookupFailed("not in a ring")
@@ -159,6 +201,13 @@ async def _walk(
         step = host.state.step(key, MAX_LIST, _skipper(host, ctx))
         if not step.done and not step.peers:  # everyone suspected: try them anyway
             step = host.state.step(key, MAX_LIST, ctx.dead.__contains__)
+        ctx.progress = min(ctx.progress, dist(host.me.id, key))
+        if not step.done and host.config.prefer_warm:
+            # Peers that answered us lately and still have a session open are hops too: one
+            # closer to the key saves the cold dials of the hops it skips.
+            for p in host.peer_cache.peers():
+                if in_open(p.id, host.me.id, key) and not host.suspected(p.id) and host.warm(p):
+                    cands[p.id] = p
     else:
         cands = {p.id: p for p in start if p.id != host.me.id}
     while True:
@@ -169,7 +218,7 @@ async def _walk(
             for p in step.peers:
                 if p.id not in visited and p.id not in ctx.dead and p.id != host.me.id:
                     cands[p.id] = p
-        best = min(cands.values(), key=lambda p: dist(p.id, key), default=None)
+        best = _next_hop(host, cands, key, ctx)
         if best is None:
             raise LookupFailed("no live candidate left")
         if ctx.hops >= cfg.max_hops:
@@ -181,10 +230,11 @@ async def _walk(
         visited.add(best.id)
         ctx.hops += 1
         ctx.messages += 1
+        ctx.cold += not host.warm(best)
         step = None
         try:
             reply = await host.rpc(
-                best, FIND_SUCCESSOR, {"key": encode_id(key)}, min(cfg.rpc_timeout, remaining)
+                best, FIND_SUCCESSOR, {"key": encode_id(key)}, cfg.rpc_timeout, budget=remaining
             )
             step = parse_step(reply, best, key, cfg.candidates_per_reply)
         except RpcFailure:
@@ -196,6 +246,7 @@ async def _walk(
             continue
         ctx.answered[best.id] = best
         ctx.path.append(best)
+        ctx.progress = min(ctx.progress, dist(best.id, key))
 
 
 def _skipper(host: LookupHost, ctx: _Ctx) -> Any:
@@ -223,9 +274,11 @@ async def _pick_owner(
 
 async def _confirm(host: LookupHost, p: PeerRef, key: int, ctx: _Ctx) -> PeerRef | None:
     """Ask the claimed owner for its predecessor: one message that proves it is alive and
-    catches a stale claim (a node that joined in ``[key, p)`` since the list was copied)."""
+    catches a stale claim (a node that joined in ``[key, p)`` since the list was copied, or
+    that a stale successor list skipped): walked back while the predecessor lies in
+    ``[key, p)``, at most ``max_hops`` steps (each is strictly closer to the key)."""
     best: PeerRef | None = None
-    for _ in range(host.config.successors + 1):
+    for _ in range(host.config.max_hops):
         if p.id == host.me.id:
             if not host.member:
                 break
@@ -235,8 +288,9 @@ async def _confirm(host: LookupHost, p: PeerRef, key: int, ctx: _Ctx) -> PeerRef
             if remaining <= 0:
                 raise LookupFailed("lookup deadline passed")
             ctx.messages += 1
+            ctx.cold += not host.warm(p)
             try:
-                q = await host.get_predecessor(p, min(host.config.rpc_timeout, remaining))
+                q = await host.get_predecessor(p, host.config.rpc_timeout, budget=remaining)
             except RpcFailure:
                 ctx.dead.add(p.id)
                 break

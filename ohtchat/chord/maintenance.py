@@ -3,11 +3,13 @@ correct" (IEEE TSE 2017) — not the 2001 pseudocode.
 
 * join: find the member ``m`` whose arc ``(m, m.succ]`` holds our id, copy its successor
   list and take ``m`` as predecessor; then notify the new successor.
-* stabilize: drop dead first successors (shifting the list), ask the first live one ``s`` for
-  its predecessor and list, rebuild ``[s] + s.list[:r-1]``, adopt ``s.pred`` only if it lies
-  in ``(self, s)`` and answers (its own list then rebuilds ours), then notify.
+* stabilize (:mod:`ohtchat.chord.stabilize`): drop dead first successors, ask the first live
+  one ``s`` for its predecessor and list, rebuild ``[s] + s.list[:r-1]``, adopt ``s.pred``
+  only if it lies in ``(self, s)`` and answers, then notify.
 * rectify (on notify): adopt the notifier if it lies in ``(pred, self)`` or the old
   predecessor is verified dead.
+* a joiner runs one stabilize right after joining (``stabilize_on_join``); the timers are
+  adaptive (:mod:`ohtchat.chord.pace`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from typing import Any
 from ohtchat.chord.errors import BadReply, ChordError, JoinFailed, RpcFailure
 from ohtchat.chord.host import ChordHost
 from ohtchat.chord.ring import ID_BITS, dist, finger_target, in_half_open, in_open
-from ohtchat.chord.rpc import LEAVE, NOTIFY, PeerRef, encode_peer, encode_peers
+from ohtchat.chord.rpc import (
+    LEAVE,
+    PeerRef,
+    encode_peer,
+    encode_peers,
+)
+from ohtchat.chord.stabilize import notify_successor, stabilize_once
 
 log = logging.getLogger(__name__)
 _FAILED = (RpcFailure, BadReply)
@@ -74,7 +82,12 @@ async def join(node: ChordHost, via: PeerRef) -> None:
     node.state.set_successors([p for p in succs if p.id != me])
     node.member = True
     node.next_finger = 0
-    await _notify(node)
+    node.pace.changed()
+    if node.config.stabilize_on_join:
+        async with node.stabilize_lock:  # links us past joiners that landed before us
+            await stabilize_once(node)
+    else:
+        await notify_successor(node)
     with contextlib.suppress(*_FAILED):
         await node.get_peers(via)
 
@@ -94,76 +107,6 @@ async def join_any(node: ChordHost, candidates: Sequence[PeerRef | str]) -> Peer
     raise JoinFailed("no bootstrap peer worked: " + "; ".join(errors[-5:]) if errors else "none")
 
 
-async def _notify(node: ChordHost) -> None:
-    succ = node.state.successor
-    if succ is not None:
-        with contextlib.suppress(*_FAILED):
-            await node.rpc(succ, NOTIFY, {"peer": encode_peer(node.me)})
-
-
-async def stabilize(node: ChordHost) -> None:
-    """One round of Zave's stabilize (serialised per node)."""
-    if not node.member:
-        return
-    async with node.stabilize_lock:
-        await _stabilize(node)
-
-
-async def _stabilize(node: ChordHost) -> None:
-    st, me = node.state, node.me.id
-    if not st.successors:  # alone: our successor is ourselves, its predecessor ours
-        s_pred = st.predecessor
-        if s_pred is not None:
-            try:
-                st.set_successors([s_pred, *await node.get_successor_list(s_pred)])
-            except _FAILED:
-                return
-            await _notify(node)
-        return
-    while True:
-        s = st.successors[0]
-        try:
-            s_pred = await node.get_predecessor(s)
-            s_list = await node.get_successor_list(s)
-            break
-        except _FAILED as exc:
-            if isinstance(exc, BadReply):
-                node.count_bad(exc)
-            node.metrics.successors_dropped += 1
-            if len(st.successors) == 1:
-                # Every successor is gone: outside Zave's failure assumption. Keep the dead
-                # entry (we are not alone) and try to rejoin through anyone we know.
-                node.spawn(_rejoin(node))
-                return
-            st.set_successors(st.successors[1:])
-    new = [s, *s_list[: st.r - 1]]
-    if s_pred is not None and in_open(s_pred.id, me, s.id):
-        try:
-            new = [s_pred, *(await node.get_successor_list(s_pred))[: st.r - 1]]
-        except _FAILED as exc:
-            if isinstance(exc, BadReply):
-                node.count_bad(exc)
-    st.set_successors(new)
-    await _notify(node)
-
-
-async def _rejoin(node: ChordHost) -> None:
-    node.metrics.rejoins += 1
-    pred = node.state.predecessor
-    cands = [*([pred] if pred else []), *node.state.known(), *node.peer_cache.peers()]
-    dead = node.state.successor
-    seen = {node.me.id} | ({dead.id} if dead else set())
-    uniq = []
-    for p in cands:
-        if p.id not in seen:
-            seen.add(p.id)
-            uniq.append(p)
-    try:
-        await join_any(node, uniq)
-    except JoinFailed as exc:
-        log.warning("%s lost the ring and could not rejoin: %s", node.me, exc)
-
-
 def rectify(node: ChordHost, peer: PeerRef) -> None:
     """Zave's rectify: adopt ``peer`` as predecessor if closer, or once the old one is dead."""
     me = node.me.id
@@ -172,10 +115,20 @@ def rectify(node: ChordHost, peer: PeerRef) -> None:
     pred = node.state.predecessor
     if pred is None or pred.id == peer.id or in_open(peer.id, pred.id, me):
         node.set_predecessor(peer)
+        if pred is not None and pred.id != peer.id and node.config.successor_hints:
+            # The old predecessor still takes us for its successor, while ``peer`` now lies
+            # between: asking for its list is its hint to stabilize now (and adopt ``peer``).
+            node.metrics.displaced_hints += 1
+            node.spawn(_hint(node, pred))
         return
     task = node.rectify_task
     if task is None or task.done():  # one verification at a time bounds the work
         node.rectify_task = node.spawn(_rectify_check(node, pred, peer))
+
+
+async def _hint(node: ChordHost, peer: PeerRef) -> None:
+    with contextlib.suppress(*_FAILED):
+        await node.get_successor_list(peer)
 
 
 async def _rectify_check(node: ChordHost, old: PeerRef, peer: PeerRef) -> None:
@@ -212,13 +165,31 @@ async def fix_fingers(node: ChordHost) -> None:
     if (1 << i) <= dist(node.me.id, succ.id):
         nxt = st.set_finger(i, succ)  # targets up to the successor all map to it
     else:
-        try:
-            owner = (await node.lookup(finger_target(node.me.id, i))).owner
-        except ChordError:
-            node.next_finger = 0
-            return
+        target = finger_target(node.me.id, i)
+        owner = await _still_owner(node, st.finger(i), target)
+        if owner is None:
+            try:
+                owner = (await node.lookup(target)).owner
+            except ChordError:
+                node.next_finger = 0
+                return
         nxt = st.set_finger(i, owner)
     node.next_finger = 0 if nxt >= ID_BITS else nxt
+
+
+async def _still_owner(node: ChordHost, cur: PeerRef | None, target: int) -> PeerRef | None:
+    """``cur`` if it still owns ``target`` — its predecessor does not lie in ``[target, cur)``
+    — asked over its open session (no lookup, no dial); else ``None``."""
+    if cur is None or not node.config.prefer_warm or node.suspected(cur.id):
+        return None
+    try:
+        q = await node.get_predecessor(cur)
+    except _FAILED:
+        return None
+    if q is not None and dist(target, q.id) < dist(target, cur.id):
+        return None  # a node joined in [target, cur): look it up
+    node.metrics.fingers_confirmed += 1
+    return cur
 
 
 async def fix_all_fingers(node: ChordHost) -> None:
@@ -252,11 +223,11 @@ async def leave(node: ChordHost) -> None:
 
 
 def start_timers(node: ChordHost) -> list[asyncio.Task[Any]]:
-    """Jittered periodic stabilize / check_predecessor / fix_fingers tasks."""
+    """Adaptive stabilize and jittered periodic check_predecessor / fix_fingers tasks."""
     cfg = node.config
     loop = asyncio.get_running_loop()
     return [
-        loop.create_task(_every(node, cfg.stabilize_interval, node.stabilize)),
+        loop.create_task(_stabilize_timer(node)),
         loop.create_task(_every(node, cfg.check_predecessor_interval, node.check_predecessor)),
         loop.create_task(_every(node, cfg.fix_fingers_interval, node.fix_fingers)),
     ]
@@ -270,3 +241,16 @@ async def _every(node: ChordHost, period: float, action: Callable[[], Awaitable[
             await action()
         except ChordError as exc:  # maintenance must outlive any one peer's misbehaviour
             log.debug("%s maintenance step failed: %s", node.me, exc)
+
+
+async def _stabilize_timer(node: ChordHost) -> None:
+    pace = node.pace
+    while True:
+        await pace.wait(node.now, node.sleep)
+        if pace.fast:
+            node.metrics.fast_stabilizes += 1
+        pace.ran()
+        try:
+            await node.stabilize()
+        except ChordError as exc:
+            log.debug("%s stabilize failed: %s", node.me, exc)

@@ -24,7 +24,26 @@ class ChordMetrics:
     lookup_failures: int = 0
     successors_dropped: int = 0
     predecessor_changes: int = 0
+    #: Stabilize rounds that replaced the first successor with a closer node.
+    successor_changes: int = 0
+    #: Extra ``s.pred`` adoptions within one stabilize (the walk past concurrent joiners).
+    stabilize_walk_steps: int = 0
+    #: Closer successors adopted from a ``notify`` reply naming a node between us and it.
+    notify_walk_steps: int = 0
+    #: Calls to our predecessor's list while our neighbourhood changes (a hint to it).
+    predecessor_reminders: int = 0
+    #: Predecessors displaced by a closer notifier, told so (a hint to stabilize now).
+    displaced_hints: int = 0
+    #: Stabilize rounds run at the fast period (adaptive stabilize).
+    fast_stabilizes: int = 0
     rejoins: int = 0
+    #: Fingers refreshed by asking the finger itself (its predecessor) instead of a lookup.
+    fingers_confirmed: int = 0
+    #: Calls that had to open a session first (a cold onion connect: 4–29 s on Tor).
+    cold_dials: int = 0
+    #: Of those, the ones made by lookups (hops and owner checks); per lookup:
+    #: ``lookup_cold_dials / lookups``.
+    lookup_cold_dials: int = 0
 
     def snapshot(self) -> dict[str, int]:
         """The counters as a plain dict."""

@@ -12,13 +12,13 @@ import random
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from ohtchat.chord import maintenance
+from ohtchat.chord import maintenance, serving, stabilize
+from ohtchat.chord.adaptive import Hints, Pace
 from ohtchat.chord.config import ChordConfig
 from ohtchat.chord.errors import (
     BadIdentity,
     BadReply,
     BadRequest,
-    NotMember,
     OutOfRange,
     RpcFailure,
     RpcTimeout,
@@ -27,33 +27,25 @@ from ohtchat.chord.lookup import LookupResult
 from ohtchat.chord.lookup import lookup as _lookup
 from ohtchat.chord.metrics import ChordMetrics
 from ohtchat.chord.peers import PeerCache
-from ohtchat.chord.ring import in_open
 from ohtchat.chord.rpc import (
-    FIND_SUCCESSOR,
     GET_PEERS,
     GET_PREDECESSOR,
     GET_SUCCESSOR_LIST,
-    LEAVE,
-    NOTIFY,
     PING,
     ChordClient,
     PeerRef,
+    WarmthAware,
     check_ordered_from,
     decode_id,
     decode_optional_peer,
-    decode_peer,
     decode_peers,
-    encode_id,
-    encode_peer,
-    encode_peers,
     reply_field,
 )
-from ohtchat.chord.state import RoutingState, truncate_at
+from ohtchat.chord.state import RoutingState
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[PeerRef | None, dict[str, Any]], Awaitable[dict[str, Any]]]
-MAX_PEERS_REPLY = 32
+MAX_PEERS_REPLY = serving.MAX_PEERS_REPLY
 
 
 class ChordNode:
@@ -90,15 +82,10 @@ class ChordNode:
         self._timers: list[asyncio.Task[Any]] = []
         self.rectify_task: asyncio.Task[Any] | None = None
         self.stabilize_lock = asyncio.Lock()
-        self._handlers: dict[str, Handler] = {
-            PING: self._on_ping,
-            FIND_SUCCESSOR: self._on_find_successor,
-            GET_PREDECESSOR: self._on_get_predecessor,
-            GET_SUCCESSOR_LIST: self._on_get_successor_list,
-            NOTIFY: self._on_notify,
-            GET_PEERS: self._on_get_peers,
-            LEAVE: self._on_leave,
-        }
+        self.pace = Pace(self.config, self.rng)
+        self.hints = Hints(me.id)
+        self._warm = client.is_warm if isinstance(client, WarmthAware) else None
+        self._handlers = serving.handlers(self)
 
     def __repr__(self) -> str:
         return f"ChordNode({self.me})"
@@ -121,11 +108,24 @@ class ChordNode:
             return False
         return True
 
+    def warm(self, peer: PeerRef) -> bool:
+        """True when a call to ``peer`` needs no dial (always, if the client cannot tell)."""
+        return self._warm is None or self._warm(peer)
+
+    def warm_peers(self) -> list[PeerRef]:
+        """Successors, predecessor and at most ``warm_fingers`` fingers (farthest first): the
+        peers whose sessions a node keeps open on purpose (maintenance and lookups use them)."""
+        st = self.state
+        out = {p.id: p for p in st.successors}
+        if st.predecessor is not None:
+            out.setdefault(st.predecessor.id, st.predecessor)
+        for p in st.fingers()[: self.config.warm_fingers]:
+            out.setdefault(p.id, p)
+        return list(out.values())
+
     def neighbour_onions(self) -> set[str]:
-        """The onions of our successors, fingers and predecessor: the sessions a node keeps
-        open on purpose (every maintenance round and most lookups use them)."""
-        peers = [*self.state.known(), self.state.predecessor]
-        return {p.onion for p in peers if p is not None}
+        """The onions of :meth:`warm_peers` (the session pool's idle sweep keeps them)."""
+        return {p.onion for p in self.warm_peers()}
 
     def count_bad(self, exc: BadReply) -> None:
         """Count a discarded reply by kind."""
@@ -142,6 +142,7 @@ class ChordNode:
         old = self.state.predecessor
         if (old is None) != (peer is None) or (old and peer and old.id != peer.id):
             self.metrics.predecessor_changes += 1
+            self.pace.changed()
         self.state.predecessor = None if peer is None or peer.id == self.me.id else peer
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -158,10 +159,25 @@ class ChordNode:
 
     # ----------------------------------------------------------- outgoing calls
     async def rpc(
-        self, peer: PeerRef, method: str, params: dict[str, Any], timeout: float | None = None
+        self,
+        peer: PeerRef,
+        method: str,
+        params: dict[str, Any],
+        timeout: float | None = None,
+        *,
+        budget: float | None = None,
     ) -> dict[str, Any]:
-        """Call ``peer`` with a hard timeout; failures mark it suspected."""
+        """Call ``peer`` with a hard timeout; failures mark it suspected.
+
+        ``timeout`` (default ``rpc_timeout``) is for a call over an open session; a call that
+        must dial first gets ``dial_timeout`` more. ``budget`` caps the total.
+        """
         t = self.config.rpc_timeout if timeout is None else timeout
+        if not self.warm(peer):
+            self.metrics.cold_dials += 1
+            t += self.config.dial_timeout
+        if budget is not None:
+            t = min(t, budget)
         self.metrics.rpc_calls += 1
         try:
             async with asyncio.timeout(t):
@@ -192,9 +208,11 @@ class ChordNode:
         if decode_id(reply_field(reply, "id")) != peer.id:
             raise BadIdentity("field 'id' of the ping reply is another node's id")
 
-    async def get_predecessor(self, peer: PeerRef, timeout: float | None = None) -> PeerRef | None:
+    async def get_predecessor(
+        self, peer: PeerRef, timeout: float | None = None, *, budget: float | None = None
+    ) -> PeerRef | None:
         """``peer``'s predecessor (validated)."""
-        reply = await self.rpc(peer, GET_PREDECESSOR, {}, timeout)
+        reply = await self.rpc(peer, GET_PREDECESSOR, {}, timeout, budget=budget)
         return decode_optional_peer(reply_field(reply, "pred"), "pred")
 
     async def get_successor_list(self, peer: PeerRef) -> list[PeerRef]:
@@ -231,8 +249,8 @@ class ChordNode:
         return await maintenance.join_any(self, candidates)
 
     async def stabilize(self) -> None:
-        """One round of Zave's stabilize."""
-        await maintenance.stabilize(self)
+        """One round of Zave's stabilize (with the additions of :mod:`ohtchat.chord.stabilize`)."""
+        await stabilize.stabilize(self)
 
     async def check_predecessor(self) -> None:
         """Forget the predecessor if it no longer answers."""
@@ -283,79 +301,3 @@ class ChordNode:
         except BadRequest:
             self.metrics.refused_requests += 1
             raise
-
-    def _need_ring(self) -> None:
-        if not self.member:
-            raise NotMember("this node is not in a ring yet")
-
-    async def _on_ping(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
-        return {"id": encode_id(self.me.id), "member": self.member}
-
-    async def _on_find_successor(
-        self, caller: PeerRef | None, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        self._need_ring()
-        key = decode_id(params.get("key"), "key")
-        step = self.state.step(key, self.config.candidates_per_reply, self.suspected)
-        return {"done": step.done, "peers": encode_peers(step.peers)}
-
-    async def _on_get_predecessor(
-        self, caller: PeerRef | None, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        self._need_ring()
-        pred = self.state.predecessor
-        return {"pred": None if pred is None else encode_peer(pred)}
-
-    async def _on_get_successor_list(
-        self, caller: PeerRef | None, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        self._need_ring()
-        return {"succs": encode_peers(self.state.successors)}
-
-    async def _on_get_peers(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
-        limit = params.get("max", MAX_PEERS_REPLY)
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-            raise BadRequest("field 'max' must be a non-negative integer")
-        seen: dict[int, PeerRef] = {}
-        pred = self.state.predecessor
-        pool = [*self.state.known(), *([pred] if pred else []), *self.peer_cache.peers()]
-        for p in pool:
-            if p.id != self.me.id and (caller is None or p.id != caller.id):
-                seen.setdefault(p.id, p)
-        return {"peers": encode_peers(list(seen.values())[: min(limit, MAX_PEERS_REPLY)])}
-
-    async def _on_notify(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
-        self._need_ring()
-        peer = decode_peer(params.get("peer"), "peer")
-        if caller is not None and caller.onion != peer.onion:
-            raise BadRequest("field 'peer' must name the authenticated caller")
-        maintenance.rectify(self, peer)
-        return {}
-
-    async def _on_leave(self, caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
-        self._need_ring()
-        if caller is None:
-            raise BadRequest("leave needs an authenticated caller")
-        # Both fields are checked in full before anything changes.
-        theirs = decode_peers(params.get("succs", []), name="succs")
-        check_ordered_from(caller.id, theirs, "succs")
-        new = decode_optional_peer(params.get("pred"), "pred")
-        # Serialised with stabilize: a round waiting on the leaver must not resume afterwards
-        # and put it back (or find the successor list emptied under it).
-        async with self.stabilize_lock:
-            return self._apply_leave(caller, theirs, new)
-
-    def _apply_leave(
-        self, caller: PeerRef, theirs: list[PeerRef], new: PeerRef | None
-    ) -> dict[str, Any]:
-        succ = self.state.successor
-        if succ is not None and succ.id == caller.id:
-            mine = truncate_at(self.me.id, theirs, self.state.r) or self.state.successors[1:]
-            self.state.set_successors(mine)
-        pred = self.state.predecessor
-        if pred is not None and pred.id == caller.id:
-            ok = new is not None and in_open(new.id, self.me.id, caller.id)
-            self.set_predecessor(new if ok else None)
-        self.state.remove(caller.id)
-        self.peer_cache.forget(caller.id)
-        return {}

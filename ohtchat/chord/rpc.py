@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ohtchat.chord.errors import BadIdentity, BadReply
 from ohtchat.chord.ring import dist
@@ -81,6 +81,19 @@ class ChordClient(Protocol):
 
     async def identify(self, address: str, timeout: float) -> PeerRef:
         """Dial ``address`` and return the authenticated reference of whoever answers."""
+        ...
+
+
+@runtime_checkable
+class WarmthAware(Protocol):
+    """A :class:`ChordClient` that can tell whether a call would reuse an open session.
+
+    The node then allows a cold call ``dial_timeout`` more, counts cold dials, and lookups
+    prefer hops over open sessions. Clients without it are treated as always warm.
+    """
+
+    def is_warm(self, peer: PeerRef) -> bool:
+        """True when a session to ``peer`` is open (a call needs no dial)."""
         ...
 
 

@@ -44,6 +44,10 @@ class SessionChordClient:
             raise RpcFailure(f"{method} to {peer}: {exc}") from exc
         return reply.data
 
+    def is_warm(self, peer: PeerRef) -> bool:
+        """True when the pool holds a live session to ``peer`` (a call needs no dial)."""
+        return self.pool.has_session(peer.onion)
+
     async def identify(self, address: str, timeout: float) -> PeerRef:
         """Authenticate whoever listens at ``address`` and return its reference."""
         try:

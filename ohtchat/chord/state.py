@@ -129,6 +129,17 @@ class RoutingState:
         """Every distinct peer in the successor list and finger table, clockwise."""
         return list(self._route_p)
 
+    def finger(self, i: int) -> PeerRef | None:
+        """The finger stored at index ``i`` (the first index of its row), if any."""
+        return self._fingers.get(i)
+
+    def fingers(self) -> list[PeerRef]:
+        """The distinct finger peers, farthest first (each entered once)."""
+        seen: dict[int, PeerRef] = {}
+        for i in sorted(self._fingers, reverse=True):
+            seen.setdefault(self._fingers[i].id, self._fingers[i])
+        return list(seen.values())
+
     def finger_rows(self) -> list[FingerRow]:
         """The distinct fingers with the index ranges they cover."""
         rows: list[FingerRow] = []

@@ -5,7 +5,9 @@ An onion connection costs a Tor circuit, so sessions to successors and fingers a
 from it), dialling only when there is none; concurrent callers share one dial. Idle sessions
 that carried nothing, in either direction, for ``idle_timeout`` are closed by
 :meth:`sweep_idle` (an idle onion session holds Tor circuits), except the ones the node keeps
-warm on purpose (its ring neighbours and fingers); the pool holds at most ``max_sessions``.
+warm on purpose (its ring neighbours and fingers, a bounded set); those get a one-way
+keepalive when they carried nothing for half ``idle_timeout``, so the peer's own sweep, which
+does not know we keep them, leaves them open too. The pool holds at most ``max_sessions``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from ohtchat.crypto.onion import normalize_onion
 from ohtchat.session.identity import NodeIdentity
 from ohtchat.session.refusal import BUSY, SHUTTING_DOWN, refuse_stream
-from ohtchat.session.rpc import HELLO, Handler, PeerUnreachable, RpcConnection
+from ohtchat.session.rpc import HELLO, Handler, PeerUnreachable, RpcConnection, RpcError
 from ohtchat.session.session import HANDSHAKE_MAX_FRAME, HANDSHAKE_TIMEOUT, accept, initiate
 from ohtchat.transport.base import ByteStream, Listener, Transport, TransportError
 from ohtchat.wire.envelope import Fields
@@ -188,11 +190,20 @@ class SessionPool:
         """The live sessions."""
         return [c for c in self._conns.values() if not c.closed]
 
-    async def close_idle(self, keep: Collection[str] = ()) -> int:
+    def has_session(self, onion: str) -> bool:
+        """True when a live session to ``onion`` is open (a call needs no dial)."""
+        conn = self._conns.get(onion)
+        return conn is not None and not conn.closed
+
+    async def close_idle(self, keep: Collection[str] = (), keepalive: str | None = None) -> int:
         """Close sessions that carried nothing for ``idle_timeout``, except those to ``keep``
-        (onion addresses kept warm on purpose); returns how many were closed."""
+        (onion addresses kept warm on purpose); returns how many were closed. With
+        ``keepalive`` (a method every peer serves), a kept session quiet for half
+        ``idle_timeout`` is sent that method as a one-way message."""
         cutoff = self.now() - self.idle_timeout
         warm = set(keep)
+        if keepalive is not None:
+            await self._keepalive(warm, keepalive)
         idle = [
             onion
             for onion, conn in self._conns.items()
@@ -205,16 +216,29 @@ class SessionPool:
                 await conn.close("idle")
         return len(idle)
 
+    async def _keepalive(self, warm: set[str], method: str) -> None:
+        quiet = self.now() - self.idle_timeout / 2
+        for onion in warm:
+            conn = self._conns.get(onion)
+            if conn is None or conn.closed or conn.last_activity >= quiet:
+                continue
+            with contextlib.suppress(RpcError, ProtocolError, TransportError):
+                await conn.notify(method, {})
+                conn.last_activity = self.now()
+
     async def sweep_idle(
         self,
         keep: Callable[[], Collection[str]],
         interval: float,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        *,
+        keepalive: str | None = None,
     ) -> None:
-        """Every ``interval`` seconds, close the idle sessions not in ``keep()``; until closed."""
+        """Every ``interval`` seconds, close the idle sessions not in ``keep()`` (and send
+        ``keepalive`` on quiet kept ones, see :meth:`close_idle`); until closed."""
         while not self._closed:
             await sleep(interval)
-            closed = await self.close_idle(keep())
+            closed = await self.close_idle(keep(), keepalive)
             if closed:
                 log.debug("closed %d idle sessions", closed)
 

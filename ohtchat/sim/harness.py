@@ -14,12 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ohtchat.chord.config import ChordConfig
+from ohtchat.chord.errors import ChordError
 from ohtchat.chord.node import ChordNode
 from ohtchat.chord.ring import ID_BITS, finger_target
 from ohtchat.chord.rpc import PeerRef
 from ohtchat.crypto.onion import onion_address
 from ohtchat.sim.invariants import MemberView, check_invariants, ideal_ring, true_successor
 from ohtchat.sim.network import SimClient, SimNetwork
+from ohtchat.sim.tormodel import TorModel
 
 
 class InvariantViolation(AssertionError):
@@ -45,10 +47,11 @@ class SimRing:
         latency: tuple[float, float] = (0.05, 0.25),
         loss: float = 0.0,
         serialize: bool = True,
+        tor: TorModel | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         self.config = config or ChordConfig(successors=4)
-        self.net = SimNetwork(random.Random(seed + 1), latency, loss, serialize)
+        self.net = SimNetwork(random.Random(seed + 1), latency, loss, serialize, tor)
         self.nodes: dict[int, ChordNode] = {}  # every node ever made, by id
         self.down: set[int] = set()
         self._made = 0
@@ -130,13 +133,32 @@ class SimRing:
         node.create()
         return node
 
-    async def join(self, count: int = 1, via: ChordNode | None = None) -> list[ChordNode]:
-        """``count`` new nodes join at once, each through a random live member."""
+    async def join(
+        self, count: int = 1, via: ChordNode | None = None, *, retry: float | None = None
+    ) -> list[ChordNode]:
+        """``count`` new nodes join at once, each through a random live member. With
+        ``retry``, a failed join is tried again (through another member) after ``retry``
+        seconds, as a real node does, and a joined node starts its timers."""
         live = self.members()
         joiners = [self.new_node() for _ in range(count)]
         entries = [via or self.rng.choice(live) for _ in joiners]
-        await asyncio.gather(*(j.join(e.me) for j, e in zip(joiners, entries, strict=True)))
+        if retry is None:
+            await asyncio.gather(*(j.join(e.me) for j, e in zip(joiners, entries, strict=True)))
+            return joiners
+        await asyncio.gather(
+            *(self._join_until(j, e, retry) for j, e in zip(joiners, entries, strict=True))
+        )
         return joiners
+
+    async def _join_until(self, node: ChordNode, via: ChordNode, retry: float) -> None:
+        while True:
+            try:
+                await node.join(via.me)
+                node.start()
+                return
+            except ChordError:
+                await asyncio.sleep(retry)
+                via = self.rng.choice(self.members())
 
     def crash(self, count: int = 1, *, safe: bool = True) -> list[ChordNode]:
         """Crash up to ``count`` random members; ``safe`` keeps Zave's failure assumption
@@ -208,6 +230,28 @@ class SimRing:
         """Run every member's own jittered maintenance timers."""
         for n in self.members():
             n.start()
+
+    def keep_warm(self) -> dict[str, set[str]]:
+        """Address → addresses of the peers each live member keeps sessions to."""
+        return {n.me.address: {p.address for p in n.warm_peers()} for n in self.members()}
+
+    def open_warm_sessions(self) -> None:
+        """Open every kept session at once (the steady state maintenance reaches), under a
+        Tor model; nothing otherwise."""
+        links = self.net.links
+        if links is not None:
+            for a, peers in self.keep_warm().items():
+                for b in sorted(peers):  # (a set: sorted, so a seed gives one outcome)
+                    links.open_now(a, b)
+
+    async def sweep_forever(self) -> None:
+        """Every quarter ``idle_timeout``, close idle sessions no end keeps (Tor model)."""
+        links = self.net.links
+        if links is None:
+            return
+        while True:
+            await asyncio.sleep(links.model.idle_timeout / 4)
+            links.sweep(self.keep_warm())
 
     async def stop(self) -> None:
         """Stop every node's timers and tasks."""

@@ -6,6 +6,10 @@ call would) and raise :class:`RpcTimeout`. A call reaches a node only if the nod
 at ``peer.address`` really holds ``peer.onion`` — the authentication the session layer
 gives on real transports. Params and replies go through msgpack, so only plain data
 crosses, as on the wire.
+
+With a :class:`~ohtchat.sim.tormodel.TorModel` the network models onion sessions: a call
+between nodes without an open session first waits for a cold connect
+(:class:`~ohtchat.sim.tormodel.Links`), and the one-way latency is half the model's round trip.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import msgpack
 
 from ohtchat.chord.errors import ChordError, RpcFailure, RpcTimeout
 from ohtchat.chord.rpc import PeerRef
+from ohtchat.sim.tormodel import Links, TorModel
 
 SimHandler = Callable[[PeerRef | None, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -51,15 +56,22 @@ class SimNetwork:
         latency: tuple[float, float] = (0.05, 0.25),
         loss: float = 0.0,
         serialize: bool = True,
+        tor: TorModel | None = None,
     ) -> None:
         if not 0 <= latency[0] <= latency[1] or not 0 <= loss < 1:
             raise ValueError("latency must be 0 <= lo <= hi and loss in [0, 1)")
         self.rng = rng or random.Random()
-        self.latency = latency
+        self.latency = latency if tor is None else tor.one_way()
+        #: Open sessions and dials, when a Tor model is given.
+        self.links = (
+            None if tor is None else Links(tor, random.Random(self.rng.random()), _loop_time)
+        )
         self.loss = loss
         self.serialize = serialize
         self.stats = SimStats()
         self._hosts: dict[str, _Host] = {}
+        #: Called as every call enters the network (a test checks invariants there).
+        self.on_call: Callable[[], None] | None = None
 
     # ------------------------------------------------------------- topology
     def register(self, ref: PeerRef, handler: SimHandler) -> SimClient:
@@ -74,6 +86,8 @@ class SimNetwork:
     def crash(self, address: str) -> None:
         """Stop a node answering (and calling) — a crash, without notice."""
         self._hosts[address].up = False
+        if self.links is not None:
+            self.links.drop_node(address)
 
     def revive(self, address: str) -> None:
         """Bring a crashed node back (same state, as after a network outage)."""
@@ -82,6 +96,8 @@ class SimNetwork:
     def remove(self, address: str) -> None:
         """Forget a node entirely."""
         self._hosts.pop(address, None)
+        if self.links is not None:
+            self.links.drop_node(address)
 
     def is_up(self, address: str) -> bool:
         """True if a node is registered at ``address`` and not crashed."""
@@ -113,11 +129,22 @@ class SimNetwork:
     ) -> dict[str, Any]:
         """Carry one call from ``src`` to ``peer`` and its reply back."""
         self.stats.calls += 1
+        if self.on_call is not None:
+            self.on_call()
         me = self._hosts.get(src.address)
         if me is not None and not me.up:
             raise RpcFailure("local node is down")
         dst = self._hosts.get(peer.address)
-        if dst is None or not dst.up or (me is not None and me.group != dst.group):
+
+        def reachable() -> bool:
+            d = self._hosts.get(peer.address)
+            return d is not None and d.up and (me is None or me.group == d.group)
+
+        if self.links is not None and reachable():
+            await self.links.ensure(src.address, peer.address, reachable)
+            self.links.touch(src.address, peer.address)
+            dst = self._hosts.get(peer.address)
+        if dst is None or not reachable():
             self.stats.unreachable += 1
             await asyncio.sleep(timeout)
             raise RpcTimeout(f"{peer} unreachable")
@@ -142,12 +169,14 @@ class SimNetwork:
         result: dict[str, Any] = self._copy(reply)
         return result
 
-    async def identify(self, address: str, timeout: float) -> PeerRef:
-        """Whoever is reachable at ``address``."""
+    async def identify(self, address: str, timeout: float, src: str | None = None) -> PeerRef:
+        """Whoever is reachable at ``address`` (dialled from ``src`` under a Tor model)."""
         h = self._hosts.get(address)
         if h is None or not h.up:
             await asyncio.sleep(timeout)
             raise RpcTimeout(f"{address} unreachable")
+        if self.links is not None and src is not None:
+            await self.links.ensure(src, address, lambda: self.is_up(address))
         await asyncio.sleep(2 * self._delay())
         return h.ref
 
@@ -167,4 +196,13 @@ class SimClient:
 
     async def identify(self, address: str, timeout: float) -> PeerRef:
         """Resolve an address to the node there."""
-        return await self.net.identify(address, timeout)
+        return await self.net.identify(address, timeout, self.me.address)
+
+    def is_warm(self, peer: PeerRef) -> bool:
+        """True when no dial is needed to call ``peer`` (always, without a Tor model)."""
+        links = self.net.links
+        return links is None or links.is_open(self.me.address, peer.address)
+
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()

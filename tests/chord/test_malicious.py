@@ -133,6 +133,8 @@ def test_silent_peers_cost_a_timeout_not_a_hang() -> None:
         victim = silent[0]
         origin.state.set_successors([victim.me])  # force the only route through a mute peer
         origin.state.clear_fingers()
+        for p in origin.peer_cache.peers():  # (peers it talked to are routes too)
+            origin.peer_cache.forget(p.id)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         with pytest.raises(LookupFailed):
