@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 
 from ohtchat.serve.control import socket_is_live
+from tests.serve.test_ring_e2e import _free_ports
 from tests.waiting import eventually
 
 N = 8
@@ -29,17 +29,6 @@ PASS = "converge passphrase"
 STARTUP_DEADLINE = 180.0
 #: The issue's requirement: every successor right within 30 s.
 RING_DEADLINE = 30.0
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 class Served:
