@@ -20,6 +20,7 @@ from ohtchat.chat.accounts import LocalAccount
 from ohtchat.chat.envelopes import ChatItem, new_msg_id
 from ohtchat.chat.ports import MessageLog, Now, Sender, Spawn
 from ohtchat.chat.presence import DhtApi
+from ohtchat.crypto.keys import account_id
 from ohtchat.store import Channel, Message, MessageState, Store
 from ohtchat.wire.envelope import pack, unpack
 from ohtchat.wire.errors import MalformedMessage
@@ -122,6 +123,11 @@ class Channels:
                 raise MalformedMessage("roster fields")
         except (MalformedMessage, KeyError, TypeError) as exc:
             raise ChannelError("the channel record is malformed") from exc
+        # The owner is whoever signed the roster, never what the value claims: otherwise a
+        # squatter could name an honest account as owner, and joiners would take roster
+        # updates from it as the channel's word.
+        if owner != account_id(record.owner):
+            raise ChannelError("the channel record's owner is not the account that signed it")
         all_members = tuple(dict.fromkeys([*[str(m) for m in members][:MAX_MEMBERS], self.me]))
         ch = Channel(channel_id, name[:64], all_members, self.now(), owner)
         self.store.put_channel(ch)

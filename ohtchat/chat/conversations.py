@@ -20,6 +20,9 @@ from ohtchat.store import Message, MessageState, Store
 
 #: Domain separator of received message ids scoped by their sender (local, never on the wire).
 MSG_ID_LABEL = b"ohtchat message id v1\x00"
+#: Ringcasts kept (anyone on the ring can write to that conversation, so it is bounded: the
+#: oldest go first). Whispers and channels are kept whole: only contacts and members write.
+RINGCAST_HISTORY = 1000
 
 
 def scoped_message_id(sender: str, msg_id: str) -> str:
@@ -32,11 +35,20 @@ def scoped_message_id(sender: str, msg_id: str) -> str:
 class Conversations:
     """The messages of one account, in the store; every change is published on the bus."""
 
-    def __init__(self, store: Store, bus: EventBus, me: str, names: Names) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        me: str,
+        names: Names,
+        *,
+        ringcast_history: int = RINGCAST_HISTORY,
+    ) -> None:
         self.store = store
         self.bus = bus
         self.me = me
         self.names = names
+        self.ringcast_history = ringcast_history
 
     def keep(self, msg: Message) -> bool:
         """Store a message once and announce it; False if it was already stored."""
@@ -85,7 +97,8 @@ class Conversations:
             MessageState.DELIVERED if mine else MessageState.RECEIVED,
             read=mine,
         )
-        self.keep(msg)
+        if self.keep(msg):
+            self.store.trim_conversation(RINGCAST_CONVERSATION, self.ringcast_history)
 
     def set_state(self, msg: Message, state: MessageState) -> Message:
         """Record and announce a message's new delivery state."""

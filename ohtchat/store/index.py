@@ -79,6 +79,14 @@ class MessageIndex:
         if msg.unread:
             self._unread.setdefault(msg.conversation, set()).add(msg.msg_id)
 
+    def remove(self, msg_id: str) -> bool:
+        """Forget a message; False if there is none with this id."""
+        msg = self.by_id.get(msg_id)
+        if msg is None:
+            return False
+        self._remove(msg)
+        return True
+
     def _remove(self, msg: Message) -> None:
         key = msg.sort_key
         conv = self._conv[msg.conversation]
@@ -131,6 +139,11 @@ class MessageIndex:
             end = bisect.bisect_left(keys, anchor.sort_key)
         start = max(0, end - limit)
         return [self.by_id[k[1]] for k in reversed(keys[start:end])]
+
+    def oldest_beyond(self, conversation: str, keep: int) -> list[str]:
+        """Ids of a conversation's messages older than its newest ``keep``, oldest first."""
+        keys = self._conv.get(conversation, [])
+        return [k[1] for k in keys[: max(0, len(keys) - max(0, keep))]]
 
     def conversations(self) -> list[ConversationInfo]:
         """Every conversation, most recently active first."""

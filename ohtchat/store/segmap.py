@@ -19,6 +19,8 @@ class SegmentMap:
         self._conv: dict[int, str] = {}
         self._open: dict[str, int] = {}
         self.dirty: set[int] = set()
+        #: Segments emptied by deletions since the last compaction (their files go then).
+        self.dropped: set[int] = set()
         self.next_seg = 0
 
     def load(self, n: int, conversation: str, ids: list[str]) -> None:
@@ -46,6 +48,23 @@ class SegmentMap:
             self._of[msg_id] = n
         self.dirty.add(n)
 
+    def remove(self, msg_id: str) -> None:
+        """Take a deleted message out of its segment; an emptied segment is dropped."""
+        n = self._of.pop(msg_id, None)
+        if n is None:
+            return
+        members = self._members[n]
+        members.remove(msg_id)
+        if members:
+            self.dirty.add(n)
+            return
+        conversation = self._conv.pop(n)
+        del self._members[n]
+        if self._open.get(conversation) == n:
+            del self._open[conversation]
+        self.dirty.discard(n)
+        self.dropped.add(n)
+
     def touch(self, msg_id: str) -> None:
         """Mark the segment holding ``msg_id`` changed."""
         self.dirty.add(self._of[msg_id])
@@ -63,5 +82,6 @@ class SegmentMap:
         return set(self._members)
 
     def clean(self) -> None:
-        """Forget the changed set (after a successful compaction)."""
+        """Forget the changed and dropped sets (after a successful compaction)."""
         self.dirty = set()
+        self.dropped = set()

@@ -46,6 +46,7 @@ class StoreState:
             "m": self._op_message,
             "st": self._op_state,
             "rd": self._op_read,
+            "mx": self._op_message_del,
             "p": self._op_put,
             "d": self._op_delete,
             "rp": self._op_replica,
@@ -68,6 +69,11 @@ class StoreState:
     def _op_read(self, conversation: str) -> None:
         for msg_id in self._index.mark_read(conversation):
             self._segs.touch(msg_id)
+
+    def _op_message_del(self, msg_ids: list[str]) -> None:
+        for msg_id in msg_ids:
+            if self._index.remove(msg_id):
+                self._segs.remove(msg_id)
 
     def _op_put(self, table: str, doc: Doc) -> None:
         spec = _SPECS[table]
@@ -138,7 +144,7 @@ class StoreState:
                 meta[spec.name] = [spec.to_doc(r) for r in self._tables[spec.name].values()]
             meta["replicas"] = [{"k": k, "v": v} for k, v in self._replicas.items()]
             meta["settings"] = [{"k": k, "v": v} for k, v in self._settings.items()]
-        return CommitPlan(segments, set(), meta, self._segs.next_seg)
+        return CommitPlan(segments, set(self._segs.dropped), meta, self._segs.next_seg)
 
 
 _SPECS: dict[str, TableSpec[Any]] = {s.name: s for s in (ACCOUNTS, CONTACTS, CHANNELS)}

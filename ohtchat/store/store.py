@@ -174,6 +174,18 @@ class Store(StoreState):
             self._write("st", msg_id, state.value)
         return self._index.get(msg_id)
 
+    def delete_messages(self, msg_ids: list[str]) -> int:
+        """Delete messages by id (unknown ids are skipped); returns how many were deleted."""
+        present = [i for i in dict.fromkeys(msg_ids) if i in self._index.by_id]
+        if present:
+            self._write("mx", present)
+        return len(present)
+
+    def trim_conversation(self, conversation: str, keep: int) -> int:
+        """Delete the oldest messages of ``conversation`` beyond the newest ``keep``; returns
+        how many were deleted (a bounded history for conversations anyone can write to)."""
+        return self.delete_messages(self._index.oldest_beyond(conversation, keep))
+
     def get_message(self, msg_id: str) -> Message:
         """The message with this id (``RecordNotFound`` if none)."""
         self._live()

@@ -112,6 +112,27 @@ def test_joining_needs_a_well_formed_channel_record() -> None:
     simulate(scenario)
 
 
+def test_a_roster_naming_another_owner_than_its_signer_is_refused() -> None:
+    """A squatter's roster that names an honest account as owner does not make that account
+    the channel's owner at joiners (issue 19: the owner came from the value)."""
+
+    async def scenario(net: ChatNet) -> None:
+        honest, squatter, joiner = await net.ring("honest", "squatter", "joiner", timers=False)
+        cid = "ab" * 16
+        roster = {"name": "club", "owner": honest.id, "members": [honest.id, squatter.id]}
+        await squatter.dht.put(channel_key(cid), pack(roster), 3600)
+        with pytest.raises(ChannelError, match="not the account that signed it"):
+            await joiner.chat.channels.join(cid)
+        assert [c.channel_id for c in joiner.store.channels()] == []
+        # The same roster signed by the owner it names is fine.
+        cid2 = "cd" * 16
+        await honest.dht.put(channel_key(cid2), pack({**roster, "members": [honest.id]}), 3600)
+        ch = await joiner.chat.channels.join(cid2)
+        assert ch.owner == honest.id
+
+    simulate(scenario)
+
+
 def test_a_ringcast_reaches_every_node_once_and_is_kept_in_history() -> None:
     async def scenario(net: ChatNet) -> None:
         nodes = await net.ring("a", "b", "c", "d", "e")
@@ -127,5 +148,25 @@ def test_a_ringcast_reaches_every_node_once_and_is_kept_in_history() -> None:
             assert len([d for d in n.bus.of("message") if d["conversation"] == "ringcast"]) == 1
         assert nodes[1].chat.history("ringcast", 10)[1][0].state is MessageState.DELIVERED
         assert nodes[2].chat.history("ringcast", 10)[1][0].state is MessageState.RECEIVED
+
+    simulate(scenario)
+
+
+def test_the_ringcast_history_is_capped_oldest_first() -> None:
+    """Anyone on the ring can write to the ringcast conversation (issue 19: 150 ringcasts from
+    fresh accounts were all kept), so a node keeps only the newest ones."""
+
+    async def scenario(net: ChatNet) -> None:
+        nodes = await net.ring("a", "b", "c")
+        for n in nodes:
+            await n.chord.fix_all_fingers()
+        a, b, _ = nodes
+        b.chat.messages.ringcast_history = 3
+        for i in range(6):
+            await a.ringcast.broadcast({"text": f"cast {i}", "name": "a"})
+            await net.advance(30.0)
+        await net.until(lambda: "cast 5" in b.texts("ringcast"), "the last cast at b")
+        assert b.texts("ringcast") == ["cast 3", "cast 4", "cast 5"]
+        assert len(a.texts("ringcast")) == 6  # the default keeps far more
 
     simulate(scenario)
