@@ -87,6 +87,9 @@ class RpcConnection:
         self._now = now
         #: When a message last went out or came in (the pool's idle sweep reads it).
         self.last_activity = now()
+        #: When the session first carried a request or a message other than ``_hello``, either
+        #: way (``None``: not yet). The pool's eviction keeps used, long-standing sessions.
+        self.first_used: float | None = None
 
     def start(self) -> None:
         """Start the reader task."""
@@ -97,6 +100,16 @@ class RpcConnection:
         """True once the connection has ended."""
         return self._closed
 
+    @property
+    def in_flight(self) -> int:
+        """Requests in flight: ours waiting for an answer and the peer's being handled."""
+        return len(self._pending) + len(self._tasks)
+
+    def _note_use(self) -> None:
+        self.last_activity = self._now()
+        if self.first_used is None:
+            self.first_used = self.last_activity
+
     async def wait_closed(self) -> None:
         """Return once the connection has ended."""
         await self._closed_event.wait()
@@ -106,7 +119,7 @@ class RpcConnection:
         if self._closed:
             raise PeerUnreachable(f"session to {self.peer.onion} is closed")
         rid = next(self._ids) & 0xFFFFFFFF
-        self.last_activity = self._now()
+        self._note_use()
         fut: asyncio.Future[Fields] = asyncio.get_running_loop().create_future()
         self._pending[rid] = fut
         try:
@@ -124,6 +137,8 @@ class RpcConnection:
         """Send a one-way message."""
         if self._closed:
             raise PeerUnreachable(f"session to {self.peer.onion} is closed")
+        if method != HELLO:
+            self._note_use()
         try:
             await self.session.send("msg", {"m": method, "p": params})
         except (StreamClosed, TransportError) as exc:
@@ -167,6 +182,7 @@ class RpcConnection:
             # Handled inline, before any later request of this session is dispatched.
             self.peer_address = params.str_("addr", 255) or None
             return
+        self._note_use()
         if len(self._tasks) >= self._max_inflight:
             if rid is not None:
                 self._spawn(self._reply_error(rid, "busy", "too many requests in flight"))

@@ -29,6 +29,9 @@ from ohtchat.wire.errors import (
 from ohtchat.wire.frames import MAX_FRAME
 
 HANDSHAKE_TIMEOUT = 30.0
+#: How long an accepting side waits for the first handshake frame (hs1); an honest initiator
+#: sends it as soon as it is connected, so this is one trip over the stream plus slack.
+FIRST_FRAME_TIMEOUT = 10.0
 #: Handshake messages are small (the largest, hs2, is about 2.5 KiB).
 HANDSHAKE_MAX_FRAME = 8 * 1024
 #: Largest plaintext one encrypted frame may carry.
@@ -111,9 +114,23 @@ async def _initiate(
     return Session(stream, hs.result, initiator=True)
 
 
-async def _accept(stream: ByteStream, me: NodeIdentity, now: Callable[[], float]) -> Session:
+async def _accept(
+    stream: ByteStream,
+    me: NodeIdentity,
+    now: Callable[[], float],
+    first_frame_timeout: float | None,
+    on_first_frame: Callable[[], None] | None,
+) -> Session:
+    try:
+        hs1 = await asyncio.wait_for(_exchange(stream, None), first_frame_timeout)
+    except TimeoutError as exc:
+        raise HandshakeTimeout(f"no handshake frame within {first_frame_timeout:g} s") from exc
+    if on_first_frame is not None:
+        on_first_frame()
+    # The key pair is made only once the peer sent something: a connection that stays silent
+    # costs no KEM key generation.
     hs = Responder(me, now)
-    hs2 = hs.receive(await _exchange(stream, None))
+    hs2 = hs.receive(hs1)
     hs4 = hs.receive(await _exchange(stream, hs2))
     assert hs4 is not None and hs.result is not None
     await write_frame(stream, hs4, HANDSHAKE_MAX_FRAME)
@@ -140,9 +157,18 @@ async def accept(
     me: NodeIdentity,
     timeout: float = HANDSHAKE_TIMEOUT,
     now: Callable[[], float] = time.time,
+    *,
+    first_frame_timeout: float | None = None,
+    on_first_frame: Callable[[], None] | None = None,
 ) -> Session:
-    """Run the responder side on ``stream``; the stream is closed if the handshake fails."""
-    return await _guard(stream, _accept(stream, me, now), timeout)
+    """Run the responder side on ``stream``; the stream is closed if the handshake fails.
+
+    The whole handshake, reads included, must end within ``timeout``; the first frame (hs1)
+    must arrive within ``first_frame_timeout`` (``None``: only ``timeout`` applies).
+    ``on_first_frame`` is called once hs1 is read, before any work is spent on it.
+    """
+    coro = _accept(stream, me, now, first_frame_timeout, on_first_frame)
+    return await _guard(stream, coro, timeout)
 
 
 async def _guard(stream: ByteStream, coro: Any, timeout: float) -> Session:
