@@ -1,5 +1,8 @@
 """Contacts: requests and acceptance, strangers who wrote to us, each contact's presence, and
-the safety numbers the user verified (``/verify-contact``; a change is a loud warning)."""
+the safety numbers the user verified (``/verify-contact``; a change is a loud warning).
+
+Requests and acceptances carry a ticket for our mailbox (:mod:`ohtchat.chat.tickets`), so the
+contact's offline items reach the mailbox's ticketed pool, which strangers cannot fill."""
 
 from __future__ import annotations
 
@@ -12,7 +15,17 @@ from ohtchat.api.events import ContactEvent, LogEvent
 from ohtchat.api.views import ContactView
 from ohtchat.chat.accounts import LocalAccount, fingerprint
 from ohtchat.chat.envelopes import ChatItem, new_msg_id
-from ohtchat.chat.ports import Lookup, MessageLog, Names, Now, Presences, Sender, Whisperer
+from ohtchat.chat.ports import (
+    Lookup,
+    MessageLog,
+    Names,
+    Now,
+    Presences,
+    Sender,
+    TicketBook,
+    Whisperer,
+)
+from ohtchat.chat.tickets import TICKET_FIELD, TICKET_KIND
 from ohtchat.crypto.keys import account_id
 from ohtchat.ratchet import safety_number
 from ohtchat.store import Contact, ContactState, Message, MessageState, Store
@@ -41,6 +54,7 @@ class Contacts:
         messages: MessageLog,
         presences: Presences,
         whisperer: Whisperer,
+        tickets: TicketBook,
         now: Now,
     ) -> None:
         self.account = account
@@ -52,6 +66,8 @@ class Contacts:
         self.messages = messages
         self.presences = presences
         self.whisperer = whisperer
+        #: The tickets we give contacts for our mailbox and hold for theirs.
+        self.tickets = tickets
         self.now = now
         self._safety: dict[bytes, str] = {}
 
@@ -151,7 +167,22 @@ class Contacts:
         self._put(acct_id, pub, STRANGER)
 
     def _item(self, kind: str, to: str, text: str) -> ChatItem:
-        return ChatItem(kind, new_msg_id(), to, self.now(), text, {"name": self.account.name})
+        extra: dict[str, object] = {"name": self.account.name}
+        if kind in ("contact_request", "contact_accept", TICKET_KIND):
+            extra[TICKET_FIELD] = self.tickets.issue(to)
+        return ChatItem(kind, new_msg_id(), to, self.now(), text, extra)
+
+    async def issue_tickets(self) -> int:
+        """Give every accepted contact we have not given one a ticket for our mailbox (contacts
+        made before tickets existed); returns how many were sent (delivered or queued)."""
+        sent = 0
+        for c in self.store.contacts():
+            if c.state != ContactState.ACCEPTED or self.tickets.issued(c.account_id):
+                continue
+            item = self._item(TICKET_KIND, c.account_id, "")
+            # A failed send forgets the issue: the next round tries again.
+            sent += await self._send(c.account_id, item) is not MessageState.FAILED
+        return sent
 
     async def request(self, ref: str, text: str) -> tuple[Contact, MessageState]:
         """``/request ID MESSAGE``: ask an account to become a contact."""
@@ -160,11 +191,18 @@ class Contacts:
         contact = self._put(to, presence.account_pub, ContactState.PENDING, presence.name)
         item = self._item("contact_request", to, text)
         if not text:
-            return contact, await self.sender.send_item(to, item)
+            return contact, await self._send(to, item)
         # The request's text is the first message of the conversation: kept on this side too.
         msg = self.messages.store_sent(item)
-        state = await self.sender.send_item(to, item)
+        state = await self._send(to, item)
         return contact, self.messages.set_state(msg, state).state
+
+    async def _send(self, to: str, item: ChatItem) -> MessageState:
+        """Send a contact item; when it failed, the ticket it carried was not given."""
+        state = await self.sender.send_item(to, item)
+        if state is MessageState.FAILED and TICKET_FIELD in item.extra:
+            self.tickets.unissue(to)
+        return state
 
     async def add(self, ref: str) -> tuple[Contact, MessageState]:
         """``/add ID``: accept a request, or add and send a request of our own."""
@@ -176,7 +214,7 @@ class Contacts:
         if old is not None and old.state in (ContactState.REQUESTED, STRANGER):
             contact = self._put(to, presence.account_pub, ContactState.ACCEPTED, presence.name)
             item = self._item("contact_accept", to, "")
-            return contact, await self.sender.send_item(to, item)
+            return contact, await self._send(to, item)
         if old is not None and old.state == ContactState.ACCEPTED:
             return old, MessageState.DELIVERED
         return await self.request(to, "")
@@ -186,6 +224,9 @@ class Contacts:
         acct = self.names.resolve(ref)
         contact = self.store.get_contact(acct)
         self.store.delete_contact(acct)
+        # The ticket we gave it is revoked at our mailbox's holders; we stop using the one it
+        # gave us, and tickets are issued afresh if it becomes a contact again.
+        self.tickets.forget(acct)
         self.bus.publish(ContactEvent(acct, contact.name, "removed"))
         return contact
 
@@ -202,6 +243,7 @@ class Contacts:
                 else ContactState.REQUESTED
             )
             self._put(sender, sender_pub, state, name)
+            self.tickets.accept(sender_pub, item.extra)
             if item.text:
                 self.messages.store_received(sender, sender, item)
         elif (
@@ -210,6 +252,9 @@ class Contacts:
             # Only an answer to our own request: an unsolicited accept (from a stranger who
             # whispered once, or from anyone else) makes nobody a contact.
             self._put(sender, sender_pub, ContactState.ACCEPTED, name)
+            self.tickets.accept(sender_pub, item.extra)
+        elif item.kind == TICKET_KIND and old is not None and old.state != STRANGER:
+            self.tickets.accept(sender_pub, item.extra)
 
     async def contactcast(self, text: str) -> list[Message]:
         """``/contactcast MESSAGE``: whisper to every accepted contact."""

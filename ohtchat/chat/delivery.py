@@ -17,7 +17,7 @@ from collections.abc import Callable
 from ohtchat.chat.accounts import LocalAccount
 from ohtchat.chat.envelopes import ChatItem, seal_item
 from ohtchat.chat.errors import ChatError
-from ohtchat.chat.ports import Lookup, Requester
+from ohtchat.chat.ports import Lookup, Requester, TicketBook
 from ohtchat.chat.presence import DhtApi, Presence
 from ohtchat.chat.ratchets import RATCHETED_KINDS, Ratchets
 from ohtchat.dht.errors import QuotaExceeded
@@ -48,6 +48,7 @@ class Delivery:
         dht: DhtApi,
         lookup: Lookup,
         ratchets: Ratchets,
+        tickets: TicketBook,
         *,
         on_answer: Callable[[str], None],
         timeout: float,
@@ -57,6 +58,8 @@ class Delivery:
         self.dht = dht
         self.lookup = lookup
         self.ratchets = ratchets
+        #: Our contacts' tickets: deposits into their mailboxes use their ticketed pool.
+        self.tickets = tickets
         #: Called with the account id whose node just sent a receipt.
         self.on_answer = on_answer
         self.timeout = timeout
@@ -107,9 +110,11 @@ class Delivery:
         if fresh.onion != presence.onion and await self._direct(fresh, wire) == "receipt":
             return MessageState.DELIVERED
         try:
-            await self.dht.mailbox_put(to, seal_item(self.account.key, fresh.kem_pub, wire))
+            box = seal_item(self.account.key, fresh.kem_pub, wire)
+            await self.dht.mailbox_put(to, box, deposit=self.tickets.deposit_for(to))
         except QuotaExceeded:
-            # The recipient's mailbox (or its holders) is full: say so, not "unknown".
+            # Our share of the recipient's mailbox is used up (or its pool is full of signers
+            # holding no more than we do, or its holders are full): say so, not "unknown".
             return self._failed(item, "mailbox_full")
         except Exception as exc:  # the DHT raises its own typed errors; any means "not queued"
             log.warning("mailbox put for %s failed: %s", to[:12], exc)

@@ -176,6 +176,34 @@ class ReceiptSender(Protocol):
         ...
 
 
+class TicketBook(Protocol):
+    """Contact tickets: the ones we give contacts for our mailbox, the ones they gave us."""
+
+    def issue(self, peer: str) -> dict[str, Any]:
+        """A fresh ticket for ``peer`` (the ``ticket`` extra field of a contact item)."""
+        ...
+
+    def issued(self, peer: str) -> bool:
+        """Whether we gave ``peer`` a ticket."""
+        ...
+
+    def unissue(self, peer: str) -> None:
+        """Forget that we gave ``peer`` a ticket (the item carrying it was not sent)."""
+        ...
+
+    def accept(self, sender_pub: bytes, extra: dict[str, Any]) -> bool:
+        """Keep a valid ticket the account ``sender_pub`` gave us in ``extra``."""
+        ...
+
+    def deposit_for(self, to: str) -> Any:
+        """How to sign a deposit into ``to``'s mailbox (an ``ohtchat.dht`` ``Deposit``)."""
+        ...
+
+    def forget(self, peer: str) -> None:
+        """Drop both tickets of ``peer``."""
+        ...
+
+
 class Whisperer(Protocol):
     """Whispers: one text to one account, kept in its conversation."""
 

@@ -51,8 +51,15 @@ class DhtApi(Protocol):
         """The newest valid record under ``key``, or ``None``."""
         ...
 
-    async def mailbox_put(self, recipient_account_id: str, item: bytes) -> Any:
-        """Append a sealed item to an account's mailbox."""
+    async def mailbox_put(
+        self,
+        recipient_account_id: str,
+        item: bytes,
+        ttl: int | None = None,
+        deposit: Any = None,
+    ) -> Any:
+        """Append a sealed item to an account's mailbox, signed with ``deposit`` (a ticket,
+        or by default our derived deposit key for that mailbox)."""
         ...
 
     async def mailbox_fetch(self, recipient_account_id: str) -> list[tuple[bytes, bytes]]:

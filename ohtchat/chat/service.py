@@ -16,6 +16,7 @@ the whole layer runs on a virtual-time loop in tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
@@ -39,6 +40,7 @@ from ohtchat.chat.presence import DhtApi, Presence
 from ohtchat.chat.ratchets import Ratchets
 from ohtchat.chat.receipts import Receipts
 from ohtchat.chat.tasks import Background
+from ohtchat.chat.tickets import Tickets
 from ohtchat.chat.whispers import Whispers
 from ohtchat.ringcast.message import Broadcast
 from ohtchat.session.identity import PeerIdentity
@@ -46,6 +48,9 @@ from ohtchat.store import Contact, Message, MessageState, Store
 from ohtchat.wire.envelope import Fields
 
 __all__ = ["DELIVER", "METHODS", "ChatError", "ChatService"]
+
+#: Seconds between rounds that give tickets to contacts that still lack one.
+TICKET_ROUND = 3600.0
 
 
 class ChatService:
@@ -83,12 +88,15 @@ class ChatService:
         self.messages = Conversations(store, bus, self.me, self.names)
         #: The pairwise double ratchets (whispers and contact items), kept in the store.
         self.ratchets = Ratchets(account, store)
+        #: Contact tickets: ours for contacts' deposits, theirs for our deposits (kept in store).
+        self.tickets = Tickets(account, store, revoke=self._revoke)
         self.delivery = Delivery(
             account,
             pool,
             dht,
             self.directory,
             self.ratchets,
+            self.tickets,
             on_answer=self.liveness.answered,
             timeout=deliver_timeout,
         )
@@ -110,6 +118,7 @@ class ChatService:
             messages=self.messages,
             presences=self.liveness,
             whisperer=self.whispers,
+            tickets=self.tickets,
             now=now,
         )
         self.channels = Channels(
@@ -190,7 +199,23 @@ class ChatService:
     async def heartbeat_loop(self) -> None:
         """Heartbeats to accepted contacts, and the presence watch that ages silent ones out
         (separate loops, so a slow heartbeat never holds a stale "online")."""
-        await asyncio.gather(self.heartbeats.loop(), self.liveness.watch())
+        await asyncio.gather(self.heartbeats.loop(), self.liveness.watch(), self.ticket_loop())
+
+    async def ticket_loop(self) -> None:
+        """Give accepted contacts made before tickets existed a ticket for our mailbox, and
+        renew the revocations of removed contacts' tickets: at start-up, then every
+        :data:`TICKET_ROUND` seconds (a send that failed is tried again)."""
+        while True:
+            with contextlib.suppress(Exception):  # a contact's node or the DHT may be down
+                await self.contacts.issue_tickets()
+            if revoked := self.tickets.revoked():
+                with contextlib.suppress(Exception):
+                    await self.dht.mailbox_delete(self.account.key, revoked)
+            await self.sleep(TICKET_ROUND)
+
+    def _revoke(self, keys: list[bytes]) -> None:
+        """Revoke ticket keys at our mailbox's holders now (deletion markers naming them)."""
+        self.tasks.spawn(self.dht.mailbox_delete(self.account.key, keys))
 
     # ------------------------------------------------------------------ presence and names
     async def publish_presence(self) -> None:

@@ -15,14 +15,16 @@ from ohtchat.dht.errors import (
     RecordTooLarge,
     StaleRecord,
 )
+from ohtchat.dht.mailbox import Deposit, MailboxItem, Ticket
 from ohtchat.dht.node import METHODS, Dht, MailboxResult, PutResult, ring_handler
-from ohtchat.dht.record import DeleteMarker, MailboxItem, Record, key_location, mailbox_id
+from ohtchat.dht.record import DeleteMarker, Record, key_location, mailbox_id
 from ohtchat.dht.replicas import MemoryReplicas, ReplicaStore, StoreReplicas
 
 __all__ = [
     "METHODS",
     "BadRecord",
     "DeleteMarker",
+    "Deposit",
     "Dht",
     "DhtConfig",
     "DhtError",
@@ -43,6 +45,7 @@ __all__ = [
     "ReplicaStore",
     "StaleRecord",
     "StoreReplicas",
+    "Ticket",
     "key_location",
     "mailbox_id",
     "ring_handler",

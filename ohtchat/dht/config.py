@@ -32,9 +32,19 @@ class DhtConfig:
     owner_max_records: int = 256
     #: Largest mailbox item, bytes (at most :data:`MAX_ITEM`).
     max_item: int = MAX_ITEM
-    #: Per-mailbox limits on items held.
+    #: Per-mailbox limits on items held (both pools together).
     mailbox_max_items: int = 256
     mailbox_max_bytes: int = 4 * 1024 * 1024
+    #: The part of a mailbox open to unticketed deposits (strangers' requests and first
+    #: whispers); the rest is the ticketed pool, which only the owner's contacts can fill.
+    mailbox_open_items: int = 32
+    mailbox_open_bytes: int = 512 * 1024
+    #: What one ticket may hold in the ticketed pool (at most the pool).
+    mailbox_ticket_items: int = 64
+    mailbox_ticket_bytes: int = 1024 * 1024
+    #: What one unticketed deposit key may hold in the open pool (at most the pool).
+    mailbox_key_items: int = 4
+    mailbox_key_bytes: int = 256 * 1024
     #: Lifetime of mailbox items (and of deletion markers), seconds.
     mailbox_ttl: int = 7 * 24 * 3600
     #: Timeout of one DHT call, seconds.
@@ -64,5 +74,13 @@ class DhtConfig:
         for name in ("rpc_timeout", "maintain_interval", "handoff_poll"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
+        if not (
+            0 < self.mailbox_open_items < self.mailbox_max_items
+            and 0 < self.mailbox_open_bytes < self.mailbox_max_bytes
+        ):
+            raise ValueError("the open mailbox pool must be a positive part of the mailbox")
+        shares = ("ticket_items", "ticket_bytes", "key_items", "key_bytes")
+        if not all(getattr(self, f"mailbox_{n}") > 0 for n in shares):
+            raise ValueError("per-ticket and per-key mailbox shares must be positive")
         if self.batch_bytes > 200 * 1024 or self.batch_bytes < MAX_ITEM + 1024:
             raise ValueError("batch_bytes must fit one item and stay below the frame limit")

@@ -25,8 +25,10 @@ from ohtchat.dht.errors import (
     RecordTooLarge,
     StaleRecord,
 )
+from ohtchat.dht.mailbox import MailboxItem
 from ohtchat.dht.metrics import DhtMetrics
-from ohtchat.dht.record import DeleteMarker, MailboxItem, Record, key_location, pack, unpack
+from ohtchat.dht.quota import MailboxQuotas
+from ohtchat.dht.record import DeleteMarker, Record, key_location, pack, unpack
 from ohtchat.dht.replicas import ReplicaStore
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ class Holdings:
         self._owner: Counter[bytes] = Counter()
         self._owner_n: Counter[bytes] = Counter()
         self._mbox: Counter[bytes] = Counter()
+        #: The ticketed and open pools of every mailbox, with each signer's share.
+        self.quotas = MailboxQuotas(config)
         self._load()
 
     # ----------------------------------------------------------------- loading
@@ -107,6 +111,7 @@ class Holdings:
     def _add_item(self, item: MailboxItem) -> None:
         self._account(item.size, 1)
         self._mbox[item.mailbox] += item.size
+        self.quotas.add(item)
         self.items.setdefault(item.mailbox, {})[item.item_id] = item
 
     def _drop_item(self, mbox: bytes, iid: bytes) -> MailboxItem | None:
@@ -115,6 +120,7 @@ class Holdings:
         if item is not None:
             self._account(-item.size, -1)
             self._mbox[mbox] -= item.size
+            self.quotas.remove(item)
             if not box:
                 del self.items[mbox]
         return item
@@ -201,19 +207,26 @@ class Holdings:
         if len(item.data) > cfg.max_item:
             raise RecordTooLarge(f"item exceeds {cfg.max_item} bytes")
         self._lifetime(item.expires, now, cfg.mailbox_ttl)
+        item.verify()
         iid = item.item_id
-        if iid in self.markers.get(item.mailbox, {}):
+        marks = self.markers.get(item.mailbox, {})
+        if iid in marks:
             raise StaleRecord("item was deleted by the recipient")
+        if item.signer in marks:
+            raise StaleRecord("the recipient revoked this deposit key")
         if iid in self.items.get(item.mailbox, {}):
             self.metrics.unchanged += 1
             return False
         box = self.items.get(item.mailbox, {})
-        if (
-            len(box) + 1 > cfg.mailbox_max_items
-            or self._mbox[item.mailbox] + item.size > cfg.mailbox_max_bytes
-        ):
-            raise QuotaExceeded("mailbox is full")
-        self._room(item.size)
+        # The pools split the mailbox limits: the ticketed pool only the owner's contacts can
+        # fill, the small open pool any key; each signer has a share (see ohtchat.dht.quota).
+        evict = self.quotas.make_room(item, box)
+        freed = sum(e.size for e in evict)
+        self._room(item.size - freed, 1 - len(evict))
+        for e in evict:
+            self._drop_item(e.mailbox, e.item_id)
+            self.replicas.delete(ITEM + e.mailbox + e.item_id)
+        self.metrics.mailbox_evicted += len(evict)
         self._add_item(item)
         self.replicas.put(ITEM + item.mailbox + iid, pack(item.to_wire()))
         self.metrics.stored += 1
@@ -229,13 +242,21 @@ class Holdings:
     def _accept_marker(self, m: DeleteMarker, now: float) -> bool:
         self._lifetime(m.expires, now, self.config.mailbox_ttl)
         m.verify()
-        if m.item_id in self.markers.get(m.mailbox, {}):
+        held = self.markers.get(m.mailbox, {}).get(m.item_id)
+        if held is not None and held.expires >= m.expires:
             self.metrics.unchanged += 1
             return False
-        freed = self._drop_item(m.mailbox, m.item_id)
-        if freed is not None:
-            self.replicas.delete(ITEM + m.mailbox + m.item_id)
-        self._room(m.size)
+        # A marker names an item id, or a deposit key it revokes (a removed contact's ticket
+        # key, a stranger's key): that signer's items go too (32-byte ids and keys never meet).
+        box = self.items.get(m.mailbox, {})
+        gone = [it for iid, it in box.items() if m.item_id in (iid, it.signer)]
+        freed = sum(it.size for it in gone) + (held.size if held is not None else 0)
+        self._room(m.size - freed, 1 - len(gone) - (held is not None))
+        for it in gone:
+            self._drop_item(m.mailbox, it.item_id)
+            self.replicas.delete(ITEM + m.mailbox + it.item_id)
+        if held is not None:  # a renewed marker (a revocation re-sent) lasts longer
+            self._drop_marker(m.mailbox, m.item_id)
         self._add_marker(m)
         self.replicas.put(MARK + m.mailbox + m.item_id, pack(m.to_wire()))
         self.metrics.stored += 1

@@ -29,6 +29,8 @@ class DhtMetrics:
     mailbox_puts: int = 0
     mailbox_fetches: int = 0
     mailbox_deletes: int = 0
+    #: Mailbox items a holder dropped to make room for a lighter signer's deposit.
+    mailbox_evicted: int = 0
     #: Entries pushed to responsible nodes that lacked them (re-replication, hand-off).
     pushed: int = 0
     #: Entries dropped because this node is no longer responsible for them.

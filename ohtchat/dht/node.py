@@ -26,9 +26,10 @@ from ohtchat.dht.config import MAX_KEY, DhtConfig
 from ohtchat.dht.errors import BadRecord, DhtUnavailable, RecordRefused
 from ohtchat.dht.holder import Holdings
 from ohtchat.dht.host import OwnRecord
+from ohtchat.dht.mailbox import Deposit, MailboxItem
 from ohtchat.dht.metrics import DhtMetrics
 from ohtchat.dht.ops import MailboxResult, PutResult
-from ohtchat.dht.record import DeleteMarker, MailboxItem, Record
+from ohtchat.dht.record import DeleteMarker, Record
 from ohtchat.dht.replicas import ReplicaStore
 from ohtchat.dht.wire import (
     FETCH,
@@ -120,10 +121,15 @@ class Dht:
         return await ops.delete(self, key)
 
     async def mailbox_put(
-        self, recipient_account_id: str, item: bytes, ttl: int | None = None
+        self,
+        recipient_account_id: str,
+        item: bytes,
+        ttl: int | None = None,
+        deposit: Deposit | None = None,
     ) -> MailboxResult:
-        """Append an opaque sealed item to a recipient's mailbox."""
-        return await ops.mailbox_put(self, recipient_account_id, item, ttl)
+        """Append an opaque sealed item to a recipient's mailbox, signed with ``deposit``
+        (default: this account's derived, unticketed deposit key for that mailbox)."""
+        return await ops.mailbox_put(self, recipient_account_id, item, ttl, deposit)
 
     async def mailbox_fetch(self, recipient_account_id: str) -> list[tuple[bytes, bytes]]:
         """Every item of a mailbox from all its replicas: ``(item id, item)``, deduplicated."""

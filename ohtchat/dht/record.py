@@ -1,4 +1,5 @@
-"""DHT records, mailbox items and mailbox deletion markers: signing and strict codecs.
+"""DHT records and mailbox deletion markers: signing and strict codecs (mailbox items and
+their signed envelope: :mod:`ohtchat.dht.mailbox`).
 
 Every value crossing the wire is a plain msgpack-able dict with short field names (see
 ``docs/protocol.md`` §10). Decoders check every type and size and raise :class:`BadRecord`; the
@@ -18,7 +19,7 @@ import msgpack
 from ohtchat.crypto.errors import BadSignature
 from ohtchat.crypto.ids import parse_id
 from ohtchat.crypto.keys import SigningKey, account_id, verify_signature
-from ohtchat.dht.config import MAX_ITEM, MAX_KEY
+from ohtchat.dht.config import MAX_KEY
 from ohtchat.dht.errors import BadRecord, ForgedRecord
 
 #: Domain separator of key locations on the ring.
@@ -214,37 +215,6 @@ class Record:
     def to_bytes(self) -> bytes:
         """Serialized for a :class:`~ohtchat.dht.replicas.ReplicaStore` (msgpack)."""
         return bytes(msgpack.packb(self.to_wire(), use_bin_type=True))
-
-
-@dataclass(frozen=True, slots=True)
-class MailboxItem:
-    """An opaque sealed box appended to a mailbox by any sender."""
-
-    mailbox: bytes
-    data: bytes
-    expires: int
-
-    @property
-    def item_id(self) -> bytes:
-        """SHA3-256 of the item bytes."""
-        return item_id(self.data)
-
-    @property
-    def size(self) -> int:
-        """Bytes this item costs a holder."""
-        return len(self.data) + 32 + 32 + 16
-
-    def to_wire(self) -> dict[str, Any]:
-        """The item as a plain dict."""
-        return {"m": self.mailbox, "i": self.data, "e": self.expires}
-
-    @classmethod
-    def from_wire(cls, obj: object, where: str = "") -> MailboxItem:
-        """An item from a plain dict; :class:`BadRecord` naming the malformed field."""
-        d = _map(obj, where)
-        return cls(
-            _bytes(d, "m", 32, 32, where), _bytes(d, "i", 1, MAX_ITEM, where), _u64(d, "e", where)
-        )
 
 
 @dataclass(frozen=True, slots=True)

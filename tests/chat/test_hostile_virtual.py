@@ -1,4 +1,5 @@
-"""Hostile accounts against chat (issue 19, items 3 and 5), on virtual time.
+"""Hostile accounts against chat (issue 19, items 3 and 5), on virtual time (item 2, mailbox
+flooding: tests/chat/test_mailbox_flood_virtual.py).
 
 The attacker is an ordinary account whose client sends hand-made items with the project's own
 code, as a modified client would.
@@ -44,22 +45,5 @@ def test_a_known_message_id_cannot_pre_empt_the_real_message() -> None:
         assert await alice.chat.send_item(bob.id, real) is MessageState.DELIVERED
         assert bob.texts(alice.id) == ["the real one"]
         assert bob.texts(mallory.id) == ["decoy"]
-
-    simulate(scenario)
-
-
-def test_a_flooded_mailbox_is_reported_as_full_not_as_an_unknown_recipient() -> None:
-    async def scenario(net: ChatNet) -> None:
-        alice, bob, mallory, _dave = await net.ring("alice", "bob", "mallory", "dave")
-        await net.stop(bob)
-        await net.settle()
-        await net.until(lambda: net.finds(alice, bob), "bob's presence")
-        # While bob is offline, mallory fills his mailbox with junk up to its quota.
-        limit = mallory.dht.config.mailbox_max_items
-        for i in range(limit):
-            await mallory.dht.mailbox_put(bob.id, b"junk %d" % i)
-        msg = await alice.chat.whisper(bob.id, "are you there?")
-        assert msg.state is MessageState.FAILED
-        assert alice.chat.failure_reason(msg.msg_id) == "mailbox_full"
 
     simulate(scenario)

@@ -66,7 +66,13 @@ class FakeDht:
             return None
         return self.records.get(key)
 
-    async def mailbox_put(self, recipient_account_id: str, item: bytes) -> Any:
+    async def mailbox_put(
+        self,
+        recipient_account_id: str,
+        item: bytes,
+        ttl: int | None = None,
+        deposit: Any = None,
+    ) -> Any:
         raise NotImplementedError
 
     async def mailbox_fetch(self, recipient_account_id: str) -> list[tuple[bytes, bytes]]:

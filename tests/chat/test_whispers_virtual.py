@@ -89,6 +89,11 @@ def test_whisper_offline_goes_to_the_mailbox_is_shown_once_and_receipted() -> No
 def test_a_flooding_peer_is_refused_and_its_items_wait_in_the_mailbox() -> None:
     async def scenario(net: ChatNet) -> None:
         alice, bob = await net.ring("alice", "bob")
+        # Contacts: alice's queued items use her ticket's share of bob's mailbox (a stranger's
+        # share of the open pool is 4 items).
+        await alice.chat.contacts.add(bob.id)
+        await bob.chat.contacts.add(alice.id)
+        await net.advance(20.0)  # the bucket refills after the contact items
         # No latency: the flood takes no virtual time, so the bucket does not refill during it.
         states = [str((await alice.chat.whisper(bob.id, f"spam {i}")).state) for i in range(40)]
         # The burst (30) is delivered; each refused delivery falls back to the mailbox.

@@ -28,6 +28,7 @@ from tests.conformance.miniwire import pack, unpack
 RING = 1 << 256
 RECORD_LABEL = b"ohtchat dht record v1\x00"
 DELETE_LABEL = b"ohtchat dht mailbox delete v1\x00"
+DEPOSIT_LABEL = b"ohtchat mailbox deposit v1\x00"
 RINGCAST_LABEL = b"ohtchat ringcast v1\x00"
 PREKEY_LABEL = b"ohtchat kem prekey v1\x00"
 ITEM_LABEL = b"ohtchat mailbox item v2\x00"
@@ -124,9 +125,21 @@ def check_record(rec: Any, key: bytes) -> dict[str, Any]:
     return rec
 
 
-def mailbox_item(acct_id: str, data: bytes, ttl: int = 3600) -> dict[str, Any]:
-    """``{m, i, e}``: ``data`` appended to ``acct_id``'s mailbox."""
-    return {"m": mailbox_id(acct_id), "i": data, "e": int(time.time()) + ttl}
+def mailbox_item(
+    acct_id: str, data: bytes, ttl: int = 3600, signer: Identity | None = None
+) -> dict[str, Any]:
+    """``{m, i, e, s, g}``: ``data`` appended to ``acct_id``'s mailbox, an unticketed deposit
+    signed by ``signer``'s account key (any ed25519 key will do; default a fresh one)."""
+    signer = signer or Identity.fresh()
+    mbox, expires = mailbox_id(acct_id), int(time.time()) + ttl
+    signed = DEPOSIT_LABEL + mbox + sha3(data) + struct.pack(">QB", expires, 0)
+    return {
+        "m": mbox,
+        "i": data,
+        "e": expires,
+        "s": signer.account_public,
+        "g": signer.sign_account(signed),
+    }
 
 
 def delete_marker(owner: Identity, item: bytes, ttl: int = 3600) -> dict[str, Any]:

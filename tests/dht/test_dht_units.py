@@ -13,6 +13,7 @@ from ohtchat.crypto.keys import AccountKey
 from ohtchat.dht import (
     BadRecord,
     DeleteMarker,
+    Deposit,
     Dht,
     DhtConfig,
     ForgedRecord,
@@ -155,7 +156,7 @@ def test_wanted_digests() -> None:
     h.accept_record(rec(b"a", seq=5), NOW)
     assert h.wanted("r", [[b"a", 5], [b"a", 6], [b"b", 1]]) == [1, 2]
     mbox = mailbox_of_key(ALICE.public)
-    h.accept_item(MailboxItem(mbox, b"box", NOW + 100), NOW)
+    h.accept_item(MailboxItem.create(Deposit(BOB), mbox, b"box", NOW + 100), NOW)
     iid = hashlib.sha3_256(b"box").digest()
     assert h.wanted("m", [[mbox, iid], [mbox, b"\x00" * 32]]) == [1]
     assert h.wanted("x", [[mbox, iid]]) == [0]
@@ -169,7 +170,7 @@ def test_replicas_persist_through_the_store() -> None:
     h = holdings(replicas=reps)
     h.accept_record(rec(b"a"), NOW)
     mbox = mailbox_of_key(ALICE.public)
-    h.accept_item(MailboxItem(mbox, b"item", NOW + 100), NOW)
+    h.accept_item(MailboxItem.create(Deposit(BOB), mbox, b"item", NOW + 100), NOW)
     h.accept_marker(DeleteMarker.create(ALICE, b"\x03" * 32, NOW + 100), NOW)
     store.put_replica(b"r" + b"junk", b"\xc1")  # unreadable: dropped on load
     again = holdings(replicas=reps)

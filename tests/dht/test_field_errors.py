@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from ohtchat.chord.errors import BadRequest
-from ohtchat.crypto.keys import AccountKey
-from ohtchat.dht import BadRecord, DeleteMarker, Dht, MailboxItem, MemoryReplicas, Record
+from ohtchat.crypto.keys import AccountKey, SigningKey
+from ohtchat.dht import BadRecord, DeleteMarker, Deposit, Dht, MailboxItem, MemoryReplicas, Record
 from ohtchat.dht.ops import _page, check_record
 from ohtchat.dht.session import serve_dht
 from ohtchat.dht.wire import indices, results
@@ -23,6 +23,7 @@ Params = dict[str, Any]
 ALICE = AccountKey(b"\x0a" * 32)
 EXPIRES = int(BASE) + 3600
 MBOX = b"m" * 32
+DEPOSIT = Deposit(SigningKey(b"\x05" * 32))
 
 
 def _rec() -> Params:
@@ -30,7 +31,7 @@ def _rec() -> Params:
 
 
 def _item() -> Params:
-    return MailboxItem(MBOX, b"sealed", EXPIRES).to_wire()
+    return MailboxItem.create(DEPOSIT, MBOX, b"sealed", EXPIRES).to_wire()
 
 
 def _marker() -> Params:
@@ -57,6 +58,8 @@ ITEM_FIELDS: dict[str, list[object]] = {
     "m": [b"m" * 31, "mbox"],
     "i": [b"", b"i" * (64 * 1024 + 1), "sealed"],
     "e": [-1, False],
+    "s": [b"s" * 31, None],
+    "g": [b"g" * 63],
 }
 MARKER_FIELDS: dict[str, list[object]] = {
     "m": [b"m" * 33],
@@ -102,6 +105,11 @@ def request_cases() -> list[tuple[str, Params, str]]:
     ]
     cases += [
         ("dht_mbox_put", {"items": [i]}, f"items[0].{f}") for i, f in _broken(_item(), ITEM_FIELDS)
+    ]
+    # The ticket is optional, but when present it must be a well-formed map.
+    cases += [
+        ("dht_mbox_put", {"items": [{**_item(), "t": "ticket"}]}, "items[0].t"),
+        ("dht_mbox_put", {"items": [{**_item(), "t": {"a": b"a" * 32}}]}, "items[0].t.g"),
     ]
     cases += [
         ("dht_mbox_delete", {"dels": [d]}, f"dels[0].{f}")
@@ -153,8 +161,8 @@ def test_have_indices_fetch_records_and_mailbox_pages_name_the_field() -> None:
     for rec, name in _broken(_rec(), RECORD_FIELDS):
         with pytest.raises(BadRecord, match=re.escape(f"field 'rec.{name}'")):
             Record.from_wire(rec, where="rec")
-    first = MailboxItem(MBOX, b"a", EXPIRES)
-    second = MailboxItem(MBOX, b"b", EXPIRES)
+    first = MailboxItem.create(DEPOSIT, MBOX, b"a", EXPIRES)
+    second = MailboxItem.create(DEPOSIT, MBOX, b"b", EXPIRES)
     low, high = sorted((first, second), key=lambda i: i.item_id)
     for page, name in (
         ({"more": False}, "items"),

@@ -89,7 +89,7 @@ def test_deletion_reaches_a_replica_that_was_down() -> None:
 
 def test_mailbox_limits_paging_and_sizes() -> None:
     async def main() -> None:
-        cfg = DhtConfig(rpc_timeout=1.0, mailbox_max_items=4)
+        cfg = DhtConfig(rpc_timeout=1.0, mailbox_max_items=8, mailbox_open_items=4)
         r = DhtRing(64, seed=13, config=cfg)
         nodes = r.live()
         acct = nodes[0].signer
@@ -97,8 +97,8 @@ def test_mailbox_limits_paging_and_sizes() -> None:
         big = [bytes([i]) * (60 * 1024) for i in range(4)]  # four pages' worth (> 160 KiB)
         for item in big:
             assert (await nodes[5].mailbox_put(acct.account_id, item)).stored_on == 3
-        with pytest.raises(QuotaExceeded):
-            await nodes[6].mailbox_put(acct.account_id, b"one too many")
+        with pytest.raises(QuotaExceeded):  # the sender's share of the open pool
+            await nodes[5].mailbox_put(acct.account_id, b"one too many")
         with pytest.raises(RecordTooLarge):
             await nodes[6].mailbox_put(acct.account_id, b"x" * (64 * 1024 + 1))
         got = await nodes[33].mailbox_fetch(acct.account_id)
@@ -113,7 +113,9 @@ def test_mailbox_limits_paging_and_sizes() -> None:
 
 def test_a_large_mailbox_is_re_replicated_in_chunks() -> None:
     async def main() -> None:
-        cfg = DhtConfig(rpc_timeout=1.0, mailbox_max_items=1000)
+        cfg = DhtConfig(
+            rpc_timeout=1.0, mailbox_max_items=1000, mailbox_open_items=999, mailbox_key_items=999
+        )
         r = DhtRing(16, seed=14, config=cfg)
         nodes = r.live()
         acct = nodes[0].signer

@@ -1,6 +1,8 @@
 """Vectors of docs/protocol.md §12.3, §12.4 and §10.2 (Mailboxes): a sealed mailbox item (the
 signature covers the exact item bytes) carrying a whisper inside a ``ratchet`` item (the first
-message of a session, from fixed randomness), and the recipient's deletion marker.
+message of a session, from fixed randomness), deposited in its signed outer envelope with the
+recipient's contact ticket (and, for comparison, unticketed with the sender's derived deposit
+key), and the recipient's deletion marker.
 
 The sealed plaintext comes from the production :func:`seal_item` (its signature is
 deterministic, so opening any box it makes gives the same plaintext); the box around it is made
@@ -13,8 +15,9 @@ from typing import Any
 
 from ohtchat.chat.envelopes import ITEM_LABEL, SEAL_AAD, ChatItem, open_item, seal_item
 from ohtchat.crypto import kem
-from ohtchat.crypto.keys import AccountKey, verify_signature
-from ohtchat.dht.record import DELETE_LABEL, DeleteMarker, MailboxItem, item_id, mailbox_id
+from ohtchat.crypto.keys import AccountKey, SigningKey, verify_signature
+from ohtchat.dht.mailbox import DERIVE_LABEL, Deposit, MailboxItem, Ticket, ticket_message
+from ohtchat.dht.record import DELETE_LABEL, DeleteMarker, item_id, mailbox_id
 from ohtchat.ratchet import PrekeyBundle, Session
 from ohtchat.wire.envelope import pack, unpack
 from tests.vectors.crypto_vectors import Doc, expect, sha3, unhex
@@ -64,7 +67,11 @@ def item_vector() -> Doc:
     inner = unpack(plaintext)
     assert inner["b"] == item_bytes, "seal_item signs other bytes than msgpack(item)"
     mbox = mailbox_id(recipient.account_id)
-    wire = MailboxItem(mbox, box, EXPIRES).to_wire()
+    ticket_key = SigningKey(fixed_bytes("mailbox ticket key"))
+    ticket = Ticket.issue(recipient, ticket_key.public)
+    deposit = MailboxItem.create(Deposit(ticket_key, ticket), mbox, box, EXPIRES)
+    derived = Deposit.derived(sender, mbox)
+    open_deposit = MailboxItem.create(derived, mbox, box, EXPIRES)
     return {
         "description": "docs/protocol.md §12.1, §12.3 (Chat items, mailbox), §2 (Sealed box), "
         "docs/dht.md (Mailboxes), §12.4 and §15 (the ratchet item): a sealed whisper",
@@ -76,6 +83,7 @@ def item_vector() -> Doc:
             "ratchet_randomness": RATCHET_DRAWS.to_json(),
             "encapsulation": enc.to_json(),
             "expires": EXPIRES,
+            "ticket_key_seed": ticket_key.seed.hex(),
         },
         "outputs": {
             "sender_public": sender.public.hex(),
@@ -96,7 +104,15 @@ def item_vector() -> Doc:
             "box": box.hex(),
             "item_id": item_id(box).hex(),
             "mailbox_id": mbox.hex(),
-            "mailbox_item": pack(wire).hex(),
+            "ticket_public": ticket_key.public.hex(),
+            "ticket_signed_message": ticket_message(mbox, ticket_key.public).hex(),
+            "ticket_signature": ticket.signature.hex(),
+            "deposit_signed_message": deposit.signed_bytes().hex(),
+            "deposit_signature": deposit.signature.hex(),
+            "mailbox_item": pack(deposit.to_wire()).hex(),
+            "derived_deposit_seed": derived.key.seed.hex(),
+            "open_deposit_signed_message": open_deposit.signed_bytes().hex(),
+            "open_mailbox_item": pack(open_deposit.to_wire()).hex(),
         },
     }
 
@@ -158,13 +174,7 @@ def check_item(inp: dict[str, Any], out: dict[str, Any]) -> None:
         kem.decapsulate(secret, unhex(out, "kem_ciphertext")).hex(),
         out["shared_secret"],
     )
-    wire = MailboxItem.from_wire(unpack(unhex(out, "mailbox_item")))
-    expect(
-        "mailbox item",
-        (wire.mailbox.hex(), wire.data.hex(), wire.expires),
-        (out["mailbox_id"], out["box"], inp["expires"]),
-    )
-    expect("item_id", wire.item_id.hex(), out["item_id"])
+    check_deposits(inp, out)
     expect("mailbox_id", mailbox_id(out["recipient_account_id"]).hex(), out["mailbox_id"])
     # The production sealer (OS randomness) puts exactly the vector's plaintext in its box.
     sender_key = AccountKey(unhex(inp, "sender_account_seed"))
@@ -175,6 +185,43 @@ def check_item(inp: dict[str, Any], out: dict[str, Any]) -> None:
         kem.open_sealed(secret, again, SEAL_AAD).hex(),
         out["sealed_plaintext"],
     )
+
+
+def check_deposits(inp: dict[str, Any], out: dict[str, Any]) -> None:
+    """The outer envelopes: decode, verify, and sign again with the production code."""
+    wire = MailboxItem.from_wire(unpack(unhex(out, "mailbox_item")))
+    wire.verify()
+    expect(
+        "mailbox item",
+        (wire.mailbox.hex(), wire.data.hex(), wire.expires),
+        (out["mailbox_id"], out["box"], inp["expires"]),
+    )
+    expect("item_id", wire.item_id.hex(), out["item_id"])
+    expect("signer", wire.signer.hex(), out["ticket_public"])
+    assert wire.ticket is not None, "the vector's deposit carries a ticket"
+    recipient = AccountKey(unhex(inp, "recipient_account_seed"))
+    expect("ticket account", wire.ticket.account.hex(), recipient.public.hex())
+    verify_signature(recipient.public, unhex(out, "ticket_signed_message"), wire.ticket.signature)
+    expect("ticket_signature", wire.ticket.signature.hex(), out["ticket_signature"])
+    expect("deposit_signed_message", wire.signed_bytes().hex(), out["deposit_signed_message"])
+    verify_signature(wire.signer, unhex(out, "deposit_signed_message"), wire.signature)
+    ticket_key = SigningKey(unhex(inp, "ticket_key_seed"))
+    ticket = Ticket.issue(recipient, ticket_key.public)
+    again = MailboxItem.create(Deposit(ticket_key, ticket), wire.mailbox, wire.data, wire.expires)
+    expect("mailbox_item", pack(again.to_wire()).hex(), out["mailbox_item"])
+    # Unticketed: the sender's derived deposit key for this mailbox.
+    sender = AccountKey(unhex(inp, "sender_account_seed"))
+    seed = sha3(DERIVE_LABEL + sender.seed + wire.mailbox)
+    expect("derived_deposit_seed", seed.hex(), out["derived_deposit_seed"])
+    plain = MailboxItem.from_wire(unpack(unhex(out, "open_mailbox_item")))
+    plain.verify()
+    expect("open signer", plain.signer.hex(), SigningKey(seed).public.hex())
+    expect("open ticket", plain.ticket, None)
+    expect("open signed", plain.signed_bytes().hex(), out["open_deposit_signed_message"])
+    redo = MailboxItem.create(
+        Deposit.derived(sender, plain.mailbox), plain.mailbox, plain.data, plain.expires
+    )
+    expect("open_mailbox_item", pack(redo.to_wire()).hex(), out["open_mailbox_item"])
 
 
 def check_marker(inp: dict[str, Any], out: dict[str, Any]) -> None:
