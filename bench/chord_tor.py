@@ -1,13 +1,18 @@
 """Chord and the DHT on the live-Tor latency model: lookups, gets, first contact, circuits.
 
     python bench/chord_tor.py [--sizes 256 1024 4096] [--seed 1] [--lookups 400] [--gets 150]
+                              [--configs baseline iterative recursive]
 
 Virtual time, in-process (``ohtchat.sim``), every session modelled by ``TorModel`` (cold
 connect 4–29 s, median 14.6 s; warm round trip 0.3–1.5 s; 5% of connects fail; circuits die
 after an exponential lifetime, mean 1 h; sessions idle 600 s close unless an end keeps them).
-For each N the same seeded ring runs twice: **baseline** ``ChordConfig.classic()`` (the
-algorithm and settings before issue 14: 10 s per call whether or not it must dial, no
-preference for open sessions, fingers refreshed by lookups) and **new** ``ChordConfig()``.
+For each N the same seeded ring runs once per configuration: **baseline**
+``ChordConfig.classic()`` (the algorithm and settings before issue 14: 10 s per call whether or
+not it must dial, no preference for open sessions, fingers refreshed by lookups),
+**iterative** ``ChordConfig(recursive=False)`` (the origin asks every hop, preferring hops over
+open sessions) and **recursive** ``ChordConfig()`` (each hop forwards over its own sessions,
+the iterative lookup as fallback); optionally **unverified**, recursive without the origin's
+owner check (``verify_owner=False``). Ratios are against the first configuration given.
 
 Each run: N nodes with exact routing state and a DHT each, sessions to every node's kept peers
 (successors, predecessor, fingers) open — the steady state — then every node's own timers
@@ -158,6 +163,8 @@ async def run(n: int, seed: int, cfg: ChordConfig, args: argparse.Namespace) -> 
     await _paced(args.gets, one_get)
     per = links.per_node()
     circuits = [per.get(x.me.address, 0) for x in nodes]
+    rec_lookups = sum(x.metrics.recursive_lookups for x in nodes)
+    rec_fallbacks = sum(x.metrics.recursive_fallbacks for x in nodes)
     kept = [len(x.warm_peers()) for x in nodes]
     sweeper.cancel()
     await ring.stop()
@@ -176,6 +183,8 @@ async def run(n: int, seed: int, cfg: ChordConfig, args: argparse.Namespace) -> 
         "kept_mean": statistics.fmean(kept),
         "maint_dials_per_h": maint_dials,
         "puts_failed": len(cands) - len(owners),
+        "fallback_share": rec_fallbacks / rec_lookups if rec_lookups else 0.0,
+        "forwards_refused": sum(x.metrics.forwards_refused for x in nodes),
     }
 
 
@@ -211,7 +220,16 @@ COLUMNS = [
     ("kept_mean", "kept warm/node", ".1f"),
     ("maint_dials_per_h", "maint. dials/node/h", ".1f"),
     ("puts_failed", "puts failed (5 tries)", "d"),
+    ("fallback_share", "recursive fallbacks", ".3f"),
+    ("forwards_refused", "forwards refused", "d"),
 ]
+CONFIGS: dict[str, Callable[[], ChordConfig]] = {
+    "baseline": ChordConfig.classic,
+    "iterative": lambda: ChordConfig(recursive=False),
+    "recursive": ChordConfig,
+    # The same without the origin's owner check: what trusting the forwarders would save.
+    "unverified": lambda: ChordConfig(verify_owner=False),
+}
 
 
 def main() -> None:
@@ -222,21 +240,34 @@ def main() -> None:
     ap.add_argument("--gets", type=int, default=150)
     ap.add_argument("--warmup", type=float, default=1200.0)
     ap.add_argument("--converge", type=int, default=3, help="seeds of the join measurement")
+    ap.add_argument(
+        "--configs",
+        nargs="*",
+        choices=list(CONFIGS),
+        default=["baseline", "iterative", "recursive"],
+    )
     args = ap.parse_args()
     for n in args.sizes:
         res: dict[str, dict[str, Any]] = {}
         secs: dict[str, float] = {}
-        for name, cfg in (("baseline", ChordConfig.classic()), ("new", ChordConfig())):
+        for name in args.configs:
             t0 = time.perf_counter()
-            res[name] = run_virtual(run(n, args.seed, cfg, args))
+            res[name] = run_virtual(run(n, args.seed, CONFIGS[name](), args))
             secs[name] = time.perf_counter() - t0
-        print(f"N = {n}  (wall seconds: baseline {secs['baseline']:.0f}, new {secs['new']:.0f})")
-        print(f"  {'measure':<22} {'baseline':>9} {'new':>9} {'new/base':>9}")
+        walls = ", ".join(f"{k} {v:.0f}" for k, v in secs.items())
+        print(f"N = {n}  (wall seconds: {walls})")
+        first, rest = args.configs[0], args.configs[1:]
+        print(f"  {'measure':<22} " + " ".join(f"{c:>10}" for c in args.configs), end="")
+        print("".join(f" {c[:4] + '/' + first[:4]:>10}" for c in rest))
         for key, label, fmt in COLUMNS:
-            b, v = res["baseline"][key], res["new"][key]
-            finite = b and math.isfinite(b) and math.isfinite(v)
-            ratio = f"{v / b:.2f}" if finite else "-"
-            print(f"  {label:<22} {format(b, fmt):>9} {format(v, fmt):>9} {ratio:>9}", flush=True)
+            vals = [res[c][key] for c in args.configs]
+            b = vals[0]
+            cells = " ".join(f"{format(v, fmt):>10}" for v in vals)
+            ratios = "".join(
+                f" {v / b:>10.2f}" if b and math.isfinite(b) and math.isfinite(v) else f" {'-':>10}"
+                for v in vals[1:]
+            )
+            print(f"  {label:<22} {cells}{ratios}", flush=True)
     print("256 concurrent joins into 64 (r = 12) on the model")
     for seed in range(args.seed, args.seed + args.converge):
         for name, cfg in (

@@ -58,6 +58,14 @@ class ChordConfig:
     #: progress toward the key (a cold dial costs ~15 s on Tor, a warm hop ~1 s), and refresh
     #: a finger by asking it for its predecessor before falling back to a lookup.
     prefer_warm: bool = True
+    #: Look keys up recursively: each hop forwards over its own open sessions
+    #: (:mod:`ohtchat.chord.recursive`), the iterative lookup as the fallback.
+    recursive: bool = True
+    #: How long the origin waits for a recursive answer before it falls back, seconds.
+    recursive_timeout: float = 45.0
+    #: Most forwarded lookups a node serves at once, and at once for one calling peer.
+    max_forwards: int = 64
+    max_forwards_per_peer: int = 8
 
     def __post_init__(self) -> None:
         if not 1 <= self.successors <= 32:
@@ -72,6 +80,8 @@ class ChordConfig:
             raise ValueError("peer_cache_size must be >= 0")
         if not 1 <= self.stabilize_walk <= 32:
             raise ValueError("stabilize_walk must be in [1, 32]")
+        if not 1 <= self.max_forwards_per_peer <= self.max_forwards:
+            raise ValueError("need 1 <= max_forwards_per_peer <= max_forwards")
         if self.fast_rounds < 0 or self.warm_fingers < 0 or self.dial_timeout < 0:
             raise ValueError("fast_rounds, warm_fingers and dial_timeout must be >= 0")
         for name in (
@@ -82,6 +92,7 @@ class ChordConfig:
             "check_predecessor_interval",
             "fix_fingers_interval",
             "suspect_for",
+            "recursive_timeout",
         ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
@@ -95,6 +106,7 @@ class ChordConfig:
             "stabilize_on_join": False,
             "successor_hints": False,
             "prefer_warm": False,
+            "recursive": False,
             "dial_timeout": 0.0,
             "lookup_timeout": 60.0,
         }

@@ -19,6 +19,11 @@ class RpcTimeout(RpcFailure):
     """An outgoing call got no reply within its timeout."""
 
 
+class RemoteRefusal(RpcFailure):
+    """The peer answered the call with an error: it is reachable, it refused (e.g. an older
+    node that does not know the method)."""
+
+
 class BadReply(ChordError):
     """A peer's reply was malformed or named a node outside the range it must lie in."""
 

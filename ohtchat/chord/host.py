@@ -18,6 +18,7 @@ from ohtchat.chord.errors import BadReply
 from ohtchat.chord.lookup import LookupResult
 from ohtchat.chord.metrics import ChordMetrics
 from ohtchat.chord.peers import PeerCache
+from ohtchat.chord.recursive import ForwardGate
 from ohtchat.chord.rpc import ChordClient, PeerRef
 from ohtchat.chord.state import RoutingState
 
@@ -39,6 +40,7 @@ class ChordHost(Protocol):
     stabilize_lock: asyncio.Lock
     pace: Pace
     hints: Hints
+    gate: ForwardGate
 
     def now(self) -> float:
         """The node's clock."""
@@ -60,17 +62,33 @@ class ChordHost(Protocol):
         """Run a background task owned by the node."""
         ...
 
+    def warm(self, peer: PeerRef) -> bool:
+        """True when a call to ``peer`` needs no dial."""
+        ...
+
+    def absolve(self, peer_id: int) -> None:
+        """Stop suspecting ``peer_id``."""
+        ...
+
     async def rpc(
-        self, peer: PeerRef, method: str, params: dict[str, Any], timeout: float | None = None
+        self,
+        peer: PeerRef,
+        method: str,
+        params: dict[str, Any],
+        timeout: float | None = None,
+        *,
+        budget: float | None = None,
     ) -> dict[str, Any]:
-        """Call ``peer`` with a hard timeout; failures mark it suspected."""
+        """Call ``peer`` with a hard timeout (``budget`` caps it); failures mark it suspected."""
         ...
 
     async def ping(self, peer: PeerRef, timeout: float | None = None) -> None:
         """Raise unless ``peer`` answers as itself."""
         ...
 
-    async def get_predecessor(self, peer: PeerRef, timeout: float | None = None) -> PeerRef | None:
+    async def get_predecessor(
+        self, peer: PeerRef, timeout: float | None = None, *, budget: float | None = None
+    ) -> PeerRef | None:
         """``peer``'s predecessor (validated)."""
         ...
 

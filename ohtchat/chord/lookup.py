@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ohtchat.chord.config import ChordConfig
-from ohtchat.chord.errors import BadReply, LookupFailed, OutOfRange, RpcFailure
+from ohtchat.chord.errors import BadReply, LookupFailed, OutOfRange, RpcFailure, RpcTimeout
 from ohtchat.chord.metrics import ChordMetrics
 from ohtchat.chord.peers import PeerCache
 from ohtchat.chord.ring import ID_SPACE, dist, in_half_open, in_open
@@ -98,7 +98,10 @@ class LookupHost(Protocol):
 
 
 @dataclass
-class _Ctx:
+class LookupState:
+    """One lookup in progress: its key, deadline, counters and what the peers told it (shared
+    by the iterative lookup and the recursive one's owner check)."""
+
     key: int
     deadline: float
     hops: int = 0
@@ -109,6 +112,8 @@ class _Ctx:
     dead: set[int] = field(default_factory=set)
     answered: dict[int, PeerRef] = field(default_factory=dict)
     path: list[PeerRef] = field(default_factory=list)
+    #: The live node closest past the key that refuted a peer's claim to own it.
+    refuter: PeerRef | None = None
 
 
 def parse_step(reply: dict[str, Any], responder: PeerRef, key: int, k: int) -> Step:
@@ -151,7 +156,7 @@ async def lookup(
     owner of the id just past the last of them, so the walk continues from there.
     """
     host.metrics.lookups += 1
-    ctx = _Ctx(key % ID_SPACE, host.now() + host.config.lookup_timeout)
+    ctx = LookupState(key % ID_SPACE, host.now() + host.config.lookup_timeout)
     k = key % ID_SPACE
     try:
         while True:
@@ -170,12 +175,14 @@ async def lookup(
         raise
 
 
-def _result(host: LookupHost, key: int, owner: PeerRef, ctx: _Ctx) -> LookupResult:
+def _result(host: LookupHost, key: int, owner: PeerRef, ctx: LookupState) -> LookupResult:
     host.metrics.lookup_cold_dials += ctx.cold
     return LookupResult(key, owner, ctx.hops, ctx.messages, tuple(ctx.path), ctx.cold)
 
 
-def _next_hop(host: LookupHost, cands: dict[int, PeerRef], key: int, ctx: _Ctx) -> PeerRef | None:
+def _next_hop(
+    host: LookupHost, cands: dict[int, PeerRef], key: int, ctx: LookupState
+) -> PeerRef | None:
     """The candidate closest to ``key``, or, when it has no open session, the closest one
     that has and still makes progress (is closer to the key than every peer that answered)."""
     best = min(cands.values(), key=lambda p: dist(p.id, key), default=None)
@@ -186,13 +193,14 @@ def _next_hop(host: LookupHost, cands: dict[int, PeerRef], key: int, ctx: _Ctx) 
 
 
 async def _walk(
-    host: LookupHost, key: int, start: Sequence[PeerRef] | None, ctx: _Ctx
+    host: LookupHost, key: int, start: Sequence[PeerRef] | None, ctx: LookupState
 ) -> tuple[PeerRef | None, int]:
     cfg = host.config
     cands: dict[int, PeerRef] = {}
     visited: set[int] = set()
     step: Step | None = None
     ctx.progress = ID_SPACE  # (a walk may restart from a later key)
+    ctx.refuter = None
     if start is None:
         if not host.member:
             raise LookupFailed("not in a ring")
@@ -213,14 +221,20 @@ async def _walk(
     while True:
         if step is not None:
             if step.done:
-                owner = await _pick_owner(host, step.peers, key, ctx)
+                owner = await pick_owner(host, step.peers, key, ctx)
                 return owner, step.peers[-1].id
             for p in step.peers:
                 if p.id not in visited and p.id not in ctx.dead and p.id != host.me.id:
                     cands[p.id] = p
         best = _next_hop(host, cands, key, ctx)
         if best is None:
-            raise LookupFailed("no live candidate left")
+            fb = ctx.refuter
+            if fb is None or fb.id in ctx.dead:
+                raise LookupFailed("no live candidate left")
+            # A stale peer (e.g. one that believes it is alone) named itself owner and no
+            # route is left: the live node that refuted it is the closest known owner.
+            ctx.refuter = None
+            return await pick_owner(host, [fb], key, ctx), fb.id
         if ctx.hops >= cfg.max_hops:
             raise LookupFailed(f"hop limit {cfg.max_hops} reached")
         remaining = ctx.deadline - host.now()
@@ -236,7 +250,10 @@ async def _walk(
             reply = await host.rpc(
                 best, FIND_SUCCESSOR, {"key": encode_id(key)}, cfg.rpc_timeout, budget=remaining
             )
-            step = parse_step(reply, best, key, cfg.candidates_per_reply)
+            got = parse_step(reply, best, key, cfg.candidates_per_reply)
+            if got.done and got.peers[0].id == best.id:
+                _check_self_claim(host, best, key, ctx)
+            step = got
         except RpcFailure:
             ctx.dead.add(best.id)
             continue
@@ -249,15 +266,43 @@ async def _walk(
         ctx.progress = min(ctx.progress, dist(best.id, key))
 
 
-def _skipper(host: LookupHost, ctx: _Ctx) -> Any:
+def _check_self_claim(host: LookupHost, responder: PeerRef, key: int, ctx: LookupState) -> None:
+    """Refuse a lone ``done`` in which ``responder`` names itself owner of ``key``.
+
+    It owns ``key`` only if ``key ∈ (pred(responder), responder]``: no live node lies in
+    ``[key, responder)``. An honest node says so only for its own id or when it is alone, so
+    the claim is refuted by any node the origin knows to be live in that arc: the origin
+    itself (a member) and every peer that answered this lookup. Every hop after the first
+    was offered as lying in ``(answering peer, key)``, so only its first hop — a start peer
+    of a joining node — can ever own a key other than its id this way. The refuted peer is
+    skipped for the rest of the lookup; the closest refuter is kept as the owner to confirm
+    should no route be left (an honest but stale peer, e.g. one that thinks it is alone).
+    """
+    if key == responder.id:
+        return
+    live = list(ctx.answered.values())
+    if host.member:
+        live.append(host.me)
+    span = dist(key, responder.id)
+    closer = [n for n in live if n.id != responder.id and dist(key, n.id) < span]
+    if closer:
+        if ctx.refuter is not None:
+            closer.append(ctx.refuter)
+        ctx.refuter = min(closer, key=lambda n: dist(key, n.id))
+        raise OutOfRange(
+            "field 'peers': the responder names itself owner of a key it does not follow"
+        )
+
+
+def _skipper(host: LookupHost, ctx: LookupState) -> Any:
     def skip(peer_id: int) -> bool:
         return peer_id in ctx.dead or host.suspected(peer_id)
 
     return skip
 
 
-async def _pick_owner(
-    host: LookupHost, peers: Sequence[PeerRef], key: int, ctx: _Ctx
+async def pick_owner(
+    host: LookupHost, peers: Sequence[PeerRef], key: int, ctx: LookupState
 ) -> PeerRef | None:
     """The live owner of the lookup's key given a final successor-list tail for ``key``
     (the key of this walk), or ``None`` if every entry is dead."""
@@ -272,12 +317,17 @@ async def _pick_owner(
     return None
 
 
-async def _confirm(host: LookupHost, p: PeerRef, key: int, ctx: _Ctx) -> PeerRef | None:
+async def _confirm(host: LookupHost, p: PeerRef, key: int, ctx: LookupState) -> PeerRef | None:
     """Ask the claimed owner for its predecessor: one message that proves it is alive and
     catches a stale claim (a node that joined in ``[key, p)`` since the list was copied, or
     that a stale successor list skipped): walked back while the predecessor lies in
-    ``[key, p)``, at most ``max_hops`` steps (each is strictly closer to the key)."""
+    ``[key, p)``, at most ``max_hops`` steps (each is strictly closer to the key).
+
+    A call that fails without timing out (on Tor: a failed connect, ~5% of them) is tried once
+    more before the node is taken for dead, so a live owner is rarely passed over for its
+    successor; a node that does not answer in time is not asked again."""
     best: PeerRef | None = None
+    retries = 1
     for _ in range(host.config.max_hops):
         if p.id == host.me.id:
             if not host.member:
@@ -291,7 +341,13 @@ async def _confirm(host: LookupHost, p: PeerRef, key: int, ctx: _Ctx) -> PeerRef
             ctx.cold += not host.warm(p)
             try:
                 q = await host.get_predecessor(p, host.config.rpc_timeout, budget=remaining)
+            except RpcTimeout:
+                ctx.dead.add(p.id)
+                break
             except RpcFailure:
+                if retries:
+                    retries -= 1
+                    continue  # the same p once more
                 ctx.dead.add(p.id)
                 break
             except BadReply as exc:

@@ -44,6 +44,12 @@ class ChordMetrics:
     #: Of those, the ones made by lookups (hops and owner checks); per lookup:
     #: ``lookup_cold_dials / lookups``.
     lookup_cold_dials: int = 0
+    #: Lookups started recursively (``find_owner``), and those that fell back to iterative.
+    recursive_lookups: int = 0
+    recursive_fallbacks: int = 0
+    #: ``find_owner`` requests this node forwarded, and those it refused at its caps.
+    forwards_served: int = 0
+    forwards_refused: int = 0
 
     def snapshot(self) -> dict[str, int]:
         """The counters as a plain dict."""

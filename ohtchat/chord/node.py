@@ -12,7 +12,7 @@ import random
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from ohtchat.chord import maintenance, serving, stabilize
+from ohtchat.chord import maintenance, recursive, serving, stabilize
 from ohtchat.chord.adaptive import Hints, Pace
 from ohtchat.chord.config import ChordConfig
 from ohtchat.chord.errors import (
@@ -84,6 +84,9 @@ class ChordNode:
         self.stabilize_lock = asyncio.Lock()
         self.pace = Pace(self.config, self.rng)
         self.hints = Hints(me.id)
+        self.gate = recursive.ForwardGate(
+            self.config.max_forwards_per_peer, self.config.max_forwards
+        )
         self._warm = client.is_warm if isinstance(client, WarmthAware) else None
         self._handlers = serving.handlers(self)
 
@@ -107,6 +110,10 @@ class ChordNode:
             del self._suspects[peer_id]
             return False
         return True
+
+    def absolve(self, peer_id: int) -> None:
+        """Stop suspecting ``peer_id`` (its call failed with a refusal, not for being dead)."""
+        self._suspects.pop(peer_id, None)
 
     def warm(self, peer: PeerRef) -> bool:
         """True when a call to ``peer`` needs no dial (always, if the client cannot tell)."""
@@ -232,7 +239,10 @@ class ChordNode:
         return peers
 
     async def lookup(self, key: int, start: Sequence[PeerRef] | None = None) -> LookupResult:
-        """The live successor of ``key`` (see :mod:`ohtchat.chord.lookup`)."""
+        """The live successor of ``key`` (see :mod:`ohtchat.chord.lookup`), recursively when
+        configured (:mod:`ohtchat.chord.recursive`)."""
+        if self.config.recursive and start is None:
+            return await recursive.recursive_lookup(self, key)
         return await _lookup(self, key, start)
 
     # ------------------------------------------------------------- ring ops

@@ -36,7 +36,17 @@ GET_SUCCESSOR_LIST = "get_successor_list"
 NOTIFY = "notify"
 GET_PEERS = "get_peers"
 LEAVE = "leave"
-METHODS = (PING, FIND_SUCCESSOR, GET_PREDECESSOR, GET_SUCCESSOR_LIST, NOTIFY, GET_PEERS, LEAVE)
+FIND_OWNER = "find_owner"
+METHODS = (
+    PING,
+    FIND_SUCCESSOR,
+    GET_PREDECESSOR,
+    GET_SUCCESSOR_LIST,
+    NOTIFY,
+    GET_PEERS,
+    LEAVE,
+    FIND_OWNER,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ohtchat.chord import maintenance
+from ohtchat.chord import maintenance, recursive
 from ohtchat.chord.errors import BadRequest, NotMember
 from ohtchat.chord.host import ChordHost
 from ohtchat.chord.ring import in_open
 from ohtchat.chord.rpc import (
+    FIND_OWNER,
     FIND_SUCCESSOR,
     GET_PEERS,
     GET_PREDECESSOR,
@@ -53,6 +54,10 @@ def handlers(node: ChordHost) -> dict[str, Handler]:
         key = decode_id(params.get("key"), "key")
         step = node.state.step(key, node.config.candidates_per_reply, node.suspected)
         return {"done": step.done, "peers": encode_peers(step.peers)}
+
+    async def find_owner(caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
+        need_ring()
+        return await recursive.serve(node, caller, params)
 
     async def get_predecessor(caller: PeerRef | None, params: dict[str, Any]) -> dict[str, Any]:
         need_ring()
@@ -114,6 +119,7 @@ def handlers(node: ChordHost) -> dict[str, Handler]:
         NOTIFY: notify,
         GET_PEERS: get_peers,
         LEAVE: leave,
+        FIND_OWNER: find_owner,
     }
 
 

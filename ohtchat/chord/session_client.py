@@ -12,14 +12,14 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from ohtchat.chord.errors import BadRequest, RpcFailure
+from ohtchat.chord.errors import BadRequest, RemoteRefusal, RpcFailure
 from ohtchat.chord.errors import RpcTimeout as ChordRpcTimeout
 from ohtchat.chord.node import ChordNode
 from ohtchat.chord.rpc import METHODS, PeerRef
 from ohtchat.session.identity import PeerIdentity
 from ohtchat.session.pool import SessionPool
 from ohtchat.session.router import Router
-from ohtchat.session.rpc import RpcError, RpcTimeout
+from ohtchat.session.rpc import PeerUnreachable, RpcError, RpcTimeout
 from ohtchat.wire.envelope import Fields
 from ohtchat.wire.errors import ProtocolError
 
@@ -40,8 +40,10 @@ class SessionChordClient:
             )
         except (RpcTimeout, TimeoutError) as exc:
             raise ChordRpcTimeout(f"{method} to {peer}: timed out") from exc
-        except (RpcError, ProtocolError) as exc:
+        except (PeerUnreachable, ProtocolError) as exc:
             raise RpcFailure(f"{method} to {peer}: {exc}") from exc
+        except RpcError as exc:  # an error reply: the peer is there and refused
+            raise RemoteRefusal(f"{method} to {peer}: {exc}") from exc
         return reply.data
 
     def is_warm(self, peer: PeerRef) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ohtchat.chord.errors import RpcFailure
 from ohtchat.chord.rpc import PeerRef
-from ohtchat.crypto.keys import AccountKey
+from ohtchat.crypto.keys import AccountKey, SigningKey
 from ohtchat.dht.config import MAX_KEY
 from ohtchat.dht.errors import (
     REFUSALS,
@@ -26,7 +26,9 @@ from ohtchat.dht.errors import (
     RecordTooLarge,
 )
 from ohtchat.dht.host import DhtHost, OwnRecord
-from ohtchat.dht.record import DeleteMarker, MailboxItem, Record, key_location, mailbox_id
+from ohtchat.dht.mailbox import Deposit, MailboxItem
+from ohtchat.dht.quorum import Answer, Mark, decide
+from ohtchat.dht.record import DeleteMarker, Record, key_location, mailbox_id
 from ohtchat.dht.wire import (
     FETCH,
     MAX_BATCH,
@@ -197,30 +199,36 @@ async def fetch_newest(dht: DhtHost, key: bytes) -> Record | None:
     the key on one holder): the owner is the one the most holders answer with, ties going to
     the holder nearest the key, and only that owner's records count. A single holder can then
     neither hide a record behind a forged newer one nor substitute its own owner.
+
+    The read returns as soon as a strict majority of the holders agree on that answer
+    (:func:`ohtchat.dht.quorum.decide`) instead of waiting for the slowest holder; the calls
+    still running finish in the background (a dial they complete leaves a session open).
     """
     holders = await dht.responsible(key_location(key))
-    replies = await _gather(dht, holders, FETCH, {"key": key})
-    if all(r is None for r in replies):
+    answers: list[Answer] = [Mark.PENDING] * len(holders)
+    pending = {dht.chord.spawn(_fetch_one(dht, p, key)): i for i, p in enumerate(holders)}
+    rec: Record | None = None
+    while pending:
+        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            answers[pending.pop(task)] = task.result()
+        settled, rec = decide(answers)
+        if settled:
+            break
+    if all(a is Mark.FAILED for a in answers):
         raise DhtUnavailable("no responsible node answered")
-    found: list[Record] = []  # in holder order: nearest the key first
-    for reply in replies:
-        if reply is None or reply.get("rec") is None:
-            continue
-        rec = check_record(dht, reply["rec"], key)
-        if rec is not None:
-            found.append(rec)
-    owner = quorum_owner(found)
-    mine = [r for r in found if r.owner == owner]
-    return max(mine, key=lambda r: r.seq) if mine else None
+    return rec
 
 
-def quorum_owner(records: Sequence[Record]) -> bytes | None:
-    """The owner most ``records`` name; on a tie the first of them in order."""
-    votes = Counter(r.owner for r in records)
-    if not votes:
-        return None
-    top = max(votes.values())
-    return next(r.owner for r in records if votes[r.owner] == top)
+async def _fetch_one(dht: DhtHost, peer: PeerRef, key: bytes) -> Answer:
+    """One holder's answer for ``key``: its verified record, or what it amounts to."""
+    try:
+        reply = await dht.call(peer, FETCH, {"key": key})
+    except RpcFailure:
+        return Mark.FAILED
+    obj = reply.get("rec")
+    rec = None if obj is None else check_record(dht, obj, key)
+    return Mark.EMPTY if rec is None else rec
 
 
 async def get(dht: DhtHost, key: str | bytes) -> Record | None:
@@ -235,9 +243,15 @@ async def get(dht: DhtHost, key: str | bytes) -> Record | None:
 
 # --------------------------------------------------------------------- mailbox
 async def mailbox_put(
-    dht: DhtHost, recipient_account_id: str, data: bytes, ttl: int | None
+    dht: DhtHost,
+    recipient_account_id: str,
+    data: bytes,
+    ttl: int | None,
+    deposit: Deposit | None = None,
 ) -> MailboxResult:
-    """Append ``data`` (an opaque sealed box) to the recipient's mailbox on k nodes."""
+    """Append ``data`` (an opaque sealed box) to the recipient's mailbox on k nodes, signed
+    with ``deposit`` (a contact's ticket key and ticket); without one, with the deposit key
+    this node's account derives for that mailbox (a fresh key if it has no account)."""
     cfg = dht.config
     mbox = mailbox_id(recipient_account_id)
     if not isinstance(data, bytes) or not data:
@@ -248,7 +262,9 @@ async def mailbox_put(
     if not 0 < t <= cfg.mailbox_ttl:
         raise BadRecord(f"ttl must be in (0, {cfg.mailbox_ttl}] seconds")
     dht.metrics.mailbox_puts += 1
-    item = MailboxItem(mbox, data, int(dht.now()) + t)
+    if deposit is None:
+        deposit = Deposit.derived(dht.signer, mbox) if dht.signer else Deposit(SigningKey())
+    item = MailboxItem.create(deposit, mbox, data, int(dht.now()) + t)
     holders = await dht.responsible(int.from_bytes(mbox, "big"))
     replies = await _gather(dht, holders, MBOX_PUT, {"items": [item.to_wire()]})
     ok, refused = _count(dht, replies, 1)

@@ -22,7 +22,7 @@ from typing import Any
 
 import msgpack
 
-from ohtchat.chord.errors import ChordError, RpcFailure, RpcTimeout
+from ohtchat.chord.errors import ChordError, RemoteRefusal, RpcFailure, RpcTimeout
 from ohtchat.chord.rpc import PeerRef
 from ohtchat.sim.tormodel import Links, TorModel
 
@@ -159,7 +159,7 @@ class SimNetwork:
         try:
             reply = await dst.handler(src, method, self._copy(params))
         except ChordError as exc:
-            raise RpcFailure(f"remote error: {exc}") from exc
+            raise RemoteRefusal(f"remote error: {exc}") from exc
         await asyncio.sleep(self._delay())
         if not dst.up or (self.loss and self.rng.random() < self.loss):
             self.stats.lost += 1

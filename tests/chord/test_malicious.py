@@ -11,12 +11,21 @@ import pytest
 from ohtchat.chord.config import ChordConfig
 from ohtchat.chord.errors import BadRequest, LookupFailed
 from ohtchat.chord.node import ChordNode
-from ohtchat.chord.rpc import FIND_SUCCESSOR, NOTIFY, PeerRef, encode_id, encode_peer, encode_peers
+from ohtchat.chord.rpc import (
+    FIND_SUCCESSOR,
+    GET_PREDECESSOR,
+    NOTIFY,
+    PeerRef,
+    encode_id,
+    encode_peer,
+    encode_peers,
+)
 from ohtchat.sim.harness import SimRing
 from ohtchat.sim.invariants import true_successor
 from ohtchat.sim.loop import run_virtual
 
-CFG = ChordConfig(successors=4, rpc_timeout=2.0, lookup_timeout=40.0, max_hops=24)
+# The iterative lookup (the recursive one, and its fallback to this, are in test_recursive.py).
+CFG = ChordConfig(successors=4, rpc_timeout=2.0, lookup_timeout=40.0, max_hops=24, recursive=False)
 Reply = dict[str, Any]
 Handler = Callable[[PeerRef | None, str, Reply], Awaitable[Reply]]
 
@@ -112,6 +121,29 @@ def test_wrong_owner_claims_are_caught_by_the_predecessor_check() -> None:
     run_virtual(main())
 
 
+def test_a_peer_naming_itself_owner_of_any_key_is_range_checked() -> None:
+    """Issue 19: a lone ``done`` naming the responder used to end the lookup on it."""
+
+    async def main() -> None:
+        ring = build(13)
+        bad = ring.rng.sample(ring.members(), 6)
+
+        for n in bad:
+
+            def rewrite(method: str, params: Reply, reply: Reply, me: PeerRef = n.me) -> Reply:
+                if method == FIND_SUCCESSOR:
+                    return {"done": True, "peers": encode_peers([me])}
+                if method == GET_PREDECESSOR:
+                    return {"pred": None}  # (so the owner check cannot walk back past it)
+                return reply
+
+            evil(ring, n, rewrite)
+        await lookups_from_honest(ring, {n.me.id for n in bad}, 200)
+        assert sum(n.metrics.out_of_range for n in ring.members()) > 0
+
+    run_virtual(main())
+
+
 def test_silent_peers_cost_a_timeout_not_a_hang() -> None:
     async def main() -> None:
         ring = build(4)
@@ -127,7 +159,7 @@ def test_silent_peers_cost_a_timeout_not_a_hang() -> None:
         await lookups_from_honest(
             ring, ids, 80, mute=True
         )  # correct owners, each within its deadline
-        tight = ChordConfig(successors=4, rpc_timeout=5.0, lookup_timeout=7.0)
+        tight = ChordConfig(successors=4, rpc_timeout=5.0, lookup_timeout=7.0, recursive=False)
         origin = next(n for n in ring.members() if n.me.id not in ids)
         origin.config = tight
         victim = silent[0]
@@ -146,7 +178,9 @@ def test_silent_peers_cost_a_timeout_not_a_hang() -> None:
 
 def test_hop_limit_bounds_an_endless_chain_of_fresh_candidates() -> None:
     async def main() -> None:
-        cfg = ChordConfig(successors=2, rpc_timeout=1.0, lookup_timeout=1000.0, max_hops=5)
+        cfg = ChordConfig(
+            successors=2, rpc_timeout=1.0, lookup_timeout=1000.0, max_hops=5, recursive=False
+        )
         ring = SimRing(seed=5, config=cfg)
         nodes = ring.build_ideal(40)
         origin = nodes[0]

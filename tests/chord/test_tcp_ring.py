@@ -23,7 +23,7 @@ async def assert_lookups_correct(nodes: list[TcpRingNode], keys: list[int]) -> N
 
 
 @pytest.mark.slow
-async def test_sixteen_nodes_over_tcp_form_a_ring_and_heal():
+async def test_sixteen_nodes_over_tcp_form_a_ring_and_heal() -> None:
     nodes = [await TcpRingNode.start(CONFIG) for _ in range(16)]
     try:
         await form_ring(nodes)

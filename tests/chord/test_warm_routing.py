@@ -69,7 +69,7 @@ def test_lookups_prefer_hops_over_open_sessions() -> None:
     open sessions dials less, and every owner is still right."""
 
     async def cold_dials(prefer: bool) -> int:
-        cfg = ChordConfig(successors=4, prefer_warm=prefer)
+        cfg = ChordConfig(successors=4, prefer_warm=prefer, recursive=False)
         ring = SimRing(7, cfg, serialize=False, tor=STEADY)
         nodes = ring.build_ideal(96)
         ring.open_warm_sessions()

@@ -21,6 +21,7 @@ from ohtchat.dht import (
 )
 from ohtchat.sim.loop import run_virtual
 from tests.dht.simdht import DhtRing, clock
+from tests.waiting import eventually
 
 
 async def store_direct(src: Dht, peer: PeerRef, rec: Record) -> str | None:
@@ -151,7 +152,8 @@ def test_reader_ignores_a_forging_replica_and_takes_the_newest() -> None:
         reader = r.live()[40]
         rec = await reader.get("contested")
         assert rec is not None and rec.value == b"genuine"
-        assert reader.metrics.bad_replies == 1
+        # (the read may settle on the two honest holders before the liar's reply is checked)
+        await eventually(lambda: reader.metrics.bad_replies == 1, "the forged reply counted")
 
     run_virtual(main())
 
