@@ -37,6 +37,15 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def default_download_dir(data_dir: Path | None = None) -> Path:
+    """Where received files go unless ``files.dir`` is set: the user's download folder (XDG,
+    via platformdirs), else ``downloads`` in the data dir."""
+    try:
+        return Path(platformdirs.user_downloads_dir())
+    except Exception:  # no download folder known on this platform / in this environment
+        return (data_dir or default_data_dir()) / "downloads"
+
+
 def resolve_data_dir(override: str | Path | None = None) -> Path:
     """The data dir to use: ``override`` (from ``--data-dir``) or the default."""
     return Path(override).expanduser() if override else default_data_dir()

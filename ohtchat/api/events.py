@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from ohtchat.api.codec import from_data, to_data
-from ohtchat.api.views import MessageView, PeerView, StatusView, TorView
+from ohtchat.api.views import FileView, MessageView, PeerView, StatusView, TorView
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,18 @@ class LogEvent(NodeEvent):
     topic: str | None = None
 
 
+@dataclass(frozen=True)
+class FileEvent(NodeEvent, FileView):
+    """A file transfer was offered, moved on (progress, at most a few per second) or ended."""
+
+    kind: ClassVar[str] = "file"
+
+    @classmethod
+    def of(cls, view: FileView) -> FileEvent:
+        """The event announcing ``view``."""
+        return cls(**_fields_of(view))
+
+
 def _fields_of(view: object) -> dict[str, Any]:
     """The fields of a dataclass instance, shallow (nested views stay views)."""
     return {f.name: getattr(view, f.name) for f in fields(view)}  # type: ignore[arg-type]
@@ -141,6 +153,7 @@ EVENTS: dict[str, type[NodeEvent]] = {
         TorEvent,
         StatusEvent,
         LogEvent,
+        FileEvent,
     )
 }
 

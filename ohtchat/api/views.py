@@ -195,6 +195,32 @@ class SettingChanged(View):
 
 
 @dataclass(frozen=True)
+class FileView:
+    """One file transfer (``/files``): ``state`` is offered, receiving (incoming) or sending
+    (outgoing), then done, failed or cancelled; ``done`` counts the bytes moved so far;
+    ``path`` is the received file once ``done`` (outgoing: the file offered)."""
+
+    id: str
+    conversation: str
+    name: str
+    size: int
+    sha256: str
+    state: str
+    path: str
+    done: int
+    direction: str
+    peer: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class FileList(View):
+    """``/files``: every transfer, newest first."""
+
+    files: tuple[FileView, ...]
+
+
+@dataclass(frozen=True)
 class QuitRequested(View):
     """``/quit``: the UI should end."""
 
@@ -216,5 +242,6 @@ VIEWS: dict[str, type[View]] = {
         HelpIndex,
         SettingChanged,
         QuitRequested,
+        FileList,
     )
 }

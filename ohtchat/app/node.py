@@ -29,6 +29,7 @@ from ohtchat.app.handlers.context import Context
 from ohtchat.app.options import NodeError, NodeOptions, open_store
 from ohtchat.app.stack import NodeStack, StackSpec, peer_view
 from ohtchat.app.tor import TorController
+from ohtchat.app.transfers import file_settings
 from ohtchat.chat.accounts import Accounts, LocalAccount
 from ohtchat.chat.service import ChatService
 from ohtchat.chord.node import ChordNode
@@ -134,7 +135,15 @@ class ChatNode:
     async def _start_stack(self, transport: Transport, known: tuple[str, ...]) -> NodeStack:
         """The stack of the current identity on ``transport``; it joins in the background."""
         bootstrap = (*known, *self.options.bootstrap, *self._configured_bootstrap())
-        spec = StackSpec(self.options, self.store, self.bus, self.account, self.identity, bootstrap)
+        spec = StackSpec(
+            self.options,
+            self.store,
+            self.bus,
+            self.account,
+            self.identity,
+            bootstrap,
+            lambda: file_settings(self.config, self.options),
+        )
         return await NodeStack.start(spec, transport, self._listen_address())
 
     async def _transport(self) -> Transport:

@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ohtchat.api.bus import EventBus
@@ -21,6 +22,7 @@ from ohtchat.api.constants import JOIN_TOPIC
 from ohtchat.api.events import LogEvent, RingEvent
 from ohtchat.api.views import PeerView
 from ohtchat.app.options import NodeOptions
+from ohtchat.app.transfers import OfferItems, OfferSender, locator
 from ohtchat.chat.accounts import LocalAccount
 from ohtchat.chat.service import METHODS as CHAT_METHODS
 from ohtchat.chat.service import ChatService
@@ -33,6 +35,9 @@ from ohtchat.chord.session_client import SessionChordClient, serve_methods
 from ohtchat.dht.node import METHODS as DHT_METHODS
 from ohtchat.dht.node import Dht
 from ohtchat.dht.replicas import StoreReplicas
+from ohtchat.files.ports import FileSettings
+from ohtchat.files.protocol import METHODS as FILE_METHODS
+from ohtchat.files.service import FileTransfers
 from ohtchat.ringcast.node import METHODS as RINGCAST_METHODS
 from ohtchat.ringcast.node import Ringcast
 from ohtchat.session.identity import NodeIdentity
@@ -64,6 +69,8 @@ class StackSpec:
     account: LocalAccount
     identity: NodeIdentity
     bootstrap: tuple[str, ...]
+    #: The file settings now in force (read at each use: ``/set`` applies at once).
+    file_settings: Callable[[], FileSettings] = lambda: FileSettings(Path("downloads"))
 
 
 class NodeStack:
@@ -93,6 +100,19 @@ class NodeStack:
             deliver_timeout=opts.deliver_timeout,
             heartbeat_interval=opts.heartbeat_interval,
         )
+        #: File transfers of this identity's account (offers travel as chat items).
+        self.files = FileTransfers(
+            spec.account.account_id,
+            spec.store,
+            spec.bus,
+            requester=pool,
+            locate=locator(self.chat),
+            send_offer=OfferSender(self.chat),
+            settings=spec.file_settings,
+            now=time.time,
+            sleep=asyncio.sleep,
+        )
+        self.chat.inbox.files = OfferItems(self.files)
         self.ringcast = Ringcast(
             self.chord,
             spec.account.key,
@@ -119,6 +139,8 @@ class NodeStack:
         serve_methods(router, pool, DHT_METHODS, stack.dht.handle)
         serve_methods(router, pool, RINGCAST_METHODS, stack.ringcast.handle)
         router.add(CHAT_METHODS, stack.chat.handle_rpc)
+        router.add(FILE_METHODS, stack.files.handle_rpc)
+        stack.files.start()
         # Idle sessions close; the ring's neighbours and fingers (bounded) are kept warm on
         # purpose, with a one-way ``ping`` when quiet so the peer's sweep keeps them too.
         keep = stack.chord.neighbour_onions
@@ -213,6 +235,7 @@ class NodeStack:
         if self.chord.member:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.chord.leave(), 5.0)
+        await self.files.stop()
         await self.chat.stop()
         await self.dht.stop()
         await self.ringcast.stop()

@@ -32,6 +32,7 @@ KINDS = (
     "whisper",
     "contact_request",
     "contact_accept",
+    "contact_ticket",
     "channel_join",
     "channel_leave",
     "channel_msg",
@@ -39,6 +40,7 @@ KINDS = (
     "heartbeat",
     "receipt",
     "ratchet",
+    "file_offer",
 )
 ITEM_LABEL = b"ohtchat mailbox item v2\x00"
 #: Version of the sealed mailbox item format (the ``v`` field inside the box).

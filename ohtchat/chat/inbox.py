@@ -33,6 +33,8 @@ from ohtchat.wire.envelope import Fields
 from ohtchat.wire.errors import MalformedMessage
 
 log = logging.getLogger(__name__)
+#: The kind of an item offering a file (ratcheted; docs/protocol.md §19).
+FILE_OFFER = "file_offer"
 
 
 def default_limiter() -> RateLimiter:
@@ -68,6 +70,8 @@ class Inbox:
         self.ratchets = ratchets
         #: Told the key of every account whose ratchet item we read (safety-number watch).
         self.keys = keys
+        #: Where file offers go (set by the node that runs file transfers; else ignored).
+        self.files: ItemHandler | None = None
         self.now = now
         #: Refuses a flooding sender (memory and disk stay bounded).
         self.limiter = limiter
@@ -138,6 +142,8 @@ class Inbox:
         elif item.kind.startswith("channel_"):
             self.channels.on_item(sender, sender_pub, item)
         else:
+            if item.kind == FILE_OFFER and self.files is not None:
+                self.files.on_item(sender, sender_pub, item)
             self.messages.store_received(sender, sender, item)
             if not self.contacts.is_contact(sender):
                 self.contacts.remember_stranger(sender, sender_pub)

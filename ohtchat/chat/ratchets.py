@@ -42,7 +42,9 @@ log = logging.getLogger(__name__)
 #: The kind of an item whose payload is a ratchet message.
 RATCHET_KIND = "ratchet"
 #: The kinds that travel only inside the ratchet.
-RATCHETED_KINDS = frozenset({"whisper", "contact_request", "contact_accept"})
+RATCHETED_KINDS = frozenset(
+    {"whisper", "contact_request", "contact_accept", "contact_ticket", "file_offer"}
+)
 #: Store setting prefix of the ratchet states (``ratchet.<our id>.<peer id>``).
 STATE_PREFIX = "ratchet."
 #: How many accepted handshake ids are remembered.

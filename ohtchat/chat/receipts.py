@@ -28,7 +28,7 @@ MAX_RECEIPT_IDS = 256
 #: Longest message id (as in ``chat_deliver``'s ``msg_id``).
 MAX_MSG_ID = 64
 #: Item kinds a pickup acknowledges: the ones the sender keeps as a message with a state.
-RECEIPTED_KINDS = ("whisper",)
+RECEIPTED_KINDS = ("whisper", "file_offer")
 
 
 def receipt_ids(extra: dict[str, Any]) -> list[str]:

@@ -29,6 +29,7 @@ class Group(Enum):
     ACCOUNT = N_("Accounts")
     CONTACTS = N_("Contacts")
     CHANNELS = N_("Channels")
+    FILES = N_("Files")
     GENERAL = N_("General")
 
     @property
@@ -367,6 +368,31 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/channelcast 7c1e9a2b meeting moved to 9",
         _a("id", _ID, ID, _C.CHANNEL),
         _MSG,
+    ),
+    # FILES
+    _cmd(
+        "send",
+        G.FILES,
+        N_("Offer a file to a contact, or to each member of a channel"),
+        "/send alice ~/pictures/cat.jpg",
+        _a("id", _ID, ID, _C.CONVERSATION),
+        _a("path", _R, N_("PATH")),
+        aliases=("file",),
+    ),
+    _cmd("files", G.FILES, N_("List file transfers with their state and progress"), "/files"),
+    _cmd(
+        "accept",
+        G.FILES,
+        N_("Accept an offered file: it is downloaded, verified, then saved"),
+        "/accept 5d41",
+        _a("id", _ID, ID),
+    ),
+    _cmd(
+        "cancel",
+        G.FILES,
+        N_("Cancel a file transfer"),
+        "/cancel 5d41",
+        _a("id", _ID, ID),
     ),
     # GENERAL
     _cmd(

@@ -30,6 +30,7 @@ __all__ = [
     "format_datetime",
     "format_decimal",
     "format_number",
+    "format_size",
     "format_time",
     "format_timedelta",
     "gettext",
@@ -303,6 +304,16 @@ def format_decimal(number: float | int, format: str | None = None) -> str:
     from babel import numbers
 
     return numbers.format_decimal(number, format=format, locale=current_locale())
+
+
+def format_size(n: float) -> str:
+    """A byte count for people, in binary units with the locale's decimal mark (``1,5 MiB``)."""
+    value, unit = float(n), "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            break
+        value /= 1024
+    return f"{format_decimal(round(value, 1))} {unit}"
 
 
 def format_number(number: float | int) -> str:

@@ -18,6 +18,7 @@ from ohtchat.api.constants import JOIN_TOPIC
 from ohtchat.api.events import (
     ChannelEvent,
     ContactEvent,
+    FileEvent,
     LogEvent,
     MessageEvent,
     MessageStateEvent,
@@ -32,6 +33,8 @@ from ohtchat.api.results import CommandResult
 from ohtchat.api.views import (
     ChannelList,
     ContactList,
+    FileList,
+    FileView,
     FingerTable,
     HelpIndex,
     Membership,
@@ -44,8 +47,9 @@ from ohtchat.api.views import (
     StatusView,
     View,
 )
-from ohtchat.i18n import _
+from ohtchat.i18n import _, format_size
 from ohtchat.tui.console import Console
+from ohtchat.tui.files import FilesScreen, Tracked, Transfers
 from ohtchat.tui.log import MessageLog
 from ohtchat.tui.model import ChatModel, RingState
 from ohtchat.tui.screens.tables import (
@@ -120,6 +124,9 @@ class ResultHandler:
 
     def __init__(self, screen: Surface) -> None:
         self.screen = screen
+        #: Every file transfer heard of, with its rate (``/files`` and ``file`` events).
+        self.transfers = Transfers()
+        self.files_screen: FilesScreen | None = None
 
     # ---- results ---------------------------------------------------------------------------
 
@@ -181,7 +188,51 @@ class ResultHandler:
             case QuitRequested():
                 s.quit()
                 return True
+            case FileList():
+                for f in view.files:
+                    known = self.transfers.items.get(f.id)
+                    self.transfers.items[f.id] = Tracked(f, known.at if known else 0.0)
+                if self.files_screen is not None:  # open: /accept or /cancel from it
+                    self.files_screen.refresh_rows()
+                    return False
+                self.files_screen = FilesScreen(self.transfers, self._peer_name, s.call)
+                s.show_table(self.files_screen, self._file_chosen)
+                return True
         return False
+
+    def _peer_name(self, account_id: str) -> str:
+        conv = self.screen.model.conversations.get(account_id)
+        return conv.label if conv is not None else account_id[:8]
+
+    def _file_chosen(self, key: str | None) -> None:
+        """Enter on a transfer: a received file shows where it is."""
+        self.files_screen = None
+        tracked = self.transfers.items.get(key or "")
+        if tracked is not None and tracked.view.path and tracked.view.direction == "in":
+            self.screen.console.say(Text(_("Saved as {path}").format(path=tracked.view.path)))
+
+    def _file_event(self, event: FileView, at: float) -> None:
+        """A transfer moved on: notices for an offer, a received file, a failure; the open
+        transfers view follows."""
+        before = self.transfers.items.get(event.id)
+        self.transfers.update(event, at)
+        if before is None or before.view.state != event.state:
+            name, who = clean(event.name), clean(self._peer_name(event.peer))
+            if event.state == "offered" and event.direction == "in":
+                text = _("{who} offers {file} ({size}): /accept {id}").format(
+                    who=who, file=name, size=format_size(event.size), id=event.id[:8]
+                )
+                self.screen.console.say(Text(text, style="bold"))
+            elif event.state == "done" and event.direction == "in":
+                text = _("Received {file}: {path}").format(file=name, path=clean(event.path))
+                self.screen.console.say(Text(text, style="green"))
+            elif event.state == "failed":
+                text = _("File transfer failed: {file} ({reason})").format(
+                    file=name, reason=clean(event.error)
+                )
+                self.screen.console.say(Text(text, style="bold red"))
+        if self.files_screen is not None:
+            self.files_screen.refresh_rows()
 
     def _history(self, view: MessageList) -> None:
         """A conversation's history asked for on the command line: open that conversation
@@ -260,6 +311,8 @@ class ResultHandler:
                 self._ring_changed(before)
             case TorEvent():
                 model.on_tor(event)
+            case FileEvent():
+                self._file_event(event, event.at)
             case LogEvent():
                 style = {"error": "bold red", "warning": "yellow"}.get(event.level, "dim")
                 s.console.say(Text(clean(event.text), style=style), event.topic or None)

@@ -1,8 +1,9 @@
-"""The versioned envelope: a msgpack map ``{"v": 3, "t": TYPE, "b": BODY}``.
+"""The versioned envelope: a msgpack map ``{"v": 4, "t": TYPE, "b": BODY}``.
 
-Version 3 (this one) carries whispers and contact items only inside the double ratchet (a
-``ratchet`` chat item); version 2 signed mailbox items over their exact bytes, where version 1
-signed a re-encoding (see docs/protocol.md, Versions). The version is in every envelope and in
+Version 4 (this one) signs mailbox deposits for per-sender quotas and adds file transfer;
+version 3 carried whispers and contact items only inside the double ratchet (a ``ratchet`` chat
+item); version 2 signed mailbox items over their exact bytes, where version 1 signed a
+re-encoding (see docs/protocol.md, Versions). The version is in every envelope and in
 the handshake transcript, so an older peer is refused cleanly (``UnsupportedVersion``) instead
 of failing later on an item it cannot read.
 
@@ -20,7 +21,7 @@ import msgpack
 
 from ohtchat.wire.errors import MalformedMessage, UnsupportedVersion
 
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 _LIMITS = {
     "max_str_len": 64 * 1024,
     "max_bin_len": 256 * 1024,

@@ -10,7 +10,7 @@ from ohtchat.commands.spec import command_names, table_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The seed console's commands (ACCOUNT's /delete is /delaccount), plus the additions.
+# The seed console's commands (ACCOUNT's /delete is /delaccount), plus the additions (FILES).
 SEED = {
     Group.CONFIG: ["config", "set", "unset", "save"],
     Group.TOR: ["tor", "newtor", "newonions"],
@@ -25,6 +25,7 @@ SEED = {
         "contacts", "request", "add", "rm", "safety", "verify-contact", "whisper", "contactcast",
     ],
     Group.CHANNELS: ["channels", "channel", "join", "leave", "channelcast"],
+    Group.FILES: ["send", "files", "accept", "cancel"],
     Group.GENERAL: ["status", "history", "search", "help", "quit"],
 }  # fmt: skip
 

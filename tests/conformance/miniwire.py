@@ -37,7 +37,7 @@ from tests.conformance.minicrypto import (
     verify,
 )
 
-VERSION = 3
+VERSION = 4
 MAX_FRAME = 262_144
 HANDSHAKE_MAX_FRAME = 8_192
 HS_LABEL = b"ohtchat handshake v1"
@@ -77,7 +77,7 @@ def unpack(data: bytes) -> Any:
 
 
 def envelope(kind: str, body: dict[str, Any]) -> bytes:
-    """``{"v": 3, "t": kind, "b": body}``."""
+    """``{"v": 4, "t": kind, "b": body}``."""
     return pack({"v": VERSION, "t": kind, "b": body})
 
 

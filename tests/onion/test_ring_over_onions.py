@@ -11,44 +11,20 @@ import signal
 
 import pytest
 
-from ohtchat.app.node import ChatNode, NodeOptions
+from ohtchat.app.node import ChatNode
 from ohtchat.chat.service import ChatError
-from ohtchat.chord.config import ChordConfig
 from ohtchat.chord.errors import ChordError
 from ohtchat.chord.service import LookupInfo
-from ohtchat.dht.config import DhtConfig
 from ohtchat.dht.errors import DhtError
 from ohtchat.sim.invariants import MemberView, check_invariants, ideal_ring, true_successor
+from tests.onionring import onion_options
 from tests.tcpring import views as ring_views
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
 
-CHORD = ChordConfig(
-    successors=4,
-    rpc_timeout=20.0,
-    lookup_timeout=60.0,
-    stabilize_interval=1.0,
-    check_predecessor_interval=2.0,
-    fix_fingers_interval=0.5,
-)
 
-
-def opts(testnet, name: str, bootstrap: list[str]) -> NodeOptions:
-    return NodeOptions(
-        memory=True,
-        transport="onion",
-        tor_testnet=testnet.dir,
-        bootstrap=bootstrap,
-        name=name,
-        chord=CHORD,
-        dht=DhtConfig(rpc_timeout=20.0, maintain_interval=3.0),
-        heartbeat_interval=5.0,
-        mailbox_interval=3.0,
-        join_retry=2.0,
-        deliver_timeout=30.0,
-        tor_monitor_interval=1.0,
-    )
+opts = onion_options
 
 
 def views(nodes: list[ChatNode]) -> dict[int, MemberView]:

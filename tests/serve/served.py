@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -15,12 +16,48 @@ from typing import Any
 from ohtchat.serve.control import socket_is_live
 from tests.waiting import eventually_sync
 
+#: config.toml of served test nodes: ring, DHT and node timers fast enough for a test.
+FAST_CONFIG = """\
+[chord]
+stabilize_interval = 0.4
+fix_fingers_interval = 0.4
+check_predecessor_interval = 0.8
+rpc_timeout = 3.0
+suspect_for = 3.0
+
+[dht]
+maintain_interval = 2.0
+handoff_poll = 0.5
+
+[node]
+heartbeat_interval = 2.0
+mailbox_interval = 2.0
+join_retry = 0.5
+deliver_timeout = 5.0
+"""
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def cmd_async(data_dir: Path, line: str) -> dict[str, Any]:
+    """``ohtchat cmd --json --data-dir DATA LINE`` in a subprocess, without blocking the loop:
+    its JSON object (the exit status agrees with ``ok``)."""
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "ohtchat.cli", "cmd", "--json", "--timeout", "60"),
+        *("--data-dir", str(data_dir), line),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 90)
+    assert out, f"no output from cmd {line!r}: {err.decode()}"
+    reply: dict[str, Any] = json.loads(out)
+    assert (proc.returncode == 0) == reply["ok"], reply
+    return reply
 
 
 def cmd_json(data_dir: Path, line: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ Chord timers (adaptive stabilize, docs/chord.md) must make the ring converge.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from ohtchat.serve.control import socket_is_live
+from tests.serve.served import cmd_async
 from tests.serve.test_ring_e2e import _free_ports
 from tests.waiting import eventually
 
@@ -55,17 +55,8 @@ class Served:
 
 
 async def cmd(node: Served, line: str) -> dict[str, Any]:
-    """``ohtchat cmd --json --data-dir D LINE``: its JSON object."""
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "ohtchat.cli", "cmd", "--json", "--timeout", "60"),
-        *("--data-dir", str(node.dir), line),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 90)
-    assert out, f"no output from cmd {line!r}: {err.decode()}"
-    reply: dict[str, Any] = json.loads(out)
-    return reply
+    """``ohtchat cmd --json --data-dir D LINE`` in a subprocess; its JSON object."""
+    return await cmd_async(node.dir, line)
 
 
 async def _member(node: Served) -> bool:

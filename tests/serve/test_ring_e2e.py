@@ -6,7 +6,6 @@ Every check goes through ``ohtchat cmd --json``.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -19,30 +18,14 @@ from typing import Any
 import pytest
 
 from ohtchat.serve.control import socket_is_live
+from tests.serve.served import FAST_CONFIG as FAST
+from tests.serve.served import cmd_async
 from tests.waiting import eventually
 
 N = 8
 PASS = "e2e passphrase"
 # Starting 8 interpreters and converging their ring on a loaded machine takes a while.
 RING_DEADLINE = 120.0
-FAST = """\
-[chord]
-stabilize_interval = 0.4
-fix_fingers_interval = 0.4
-check_predecessor_interval = 0.8
-rpc_timeout = 3.0
-suspect_for = 3.0
-
-[dht]
-maintain_interval = 2.0
-handoff_poll = 0.5
-
-[node]
-heartbeat_interval = 2.0
-mailbox_interval = 2.0
-join_retry = 0.5
-deliver_timeout = 5.0
-"""
 
 
 def _free_ports(n: int) -> list[int]:
@@ -88,17 +71,7 @@ class Node:
 
 async def cmd(node: Node, line: str) -> dict[str, Any]:
     """``ohtchat cmd --json --data-dir D LINE`` in a subprocess; its JSON object."""
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "ohtchat.cli", "cmd", "--json", "--timeout", "60"),
-        *("--data-dir", str(node.dir), line),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 90)
-    assert out, f"no output from cmd {line!r}: {err.decode()}"
-    reply: dict[str, Any] = json.loads(out)
-    assert (proc.returncode == 0) == reply["ok"], reply
-    return reply
+    return await cmd_async(node.dir, line)
 
 
 def expected_successors(nodes: list[Node]) -> dict[int, str]:

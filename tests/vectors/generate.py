@@ -20,6 +20,8 @@ from typing import Any
 from ohtchat.wire.envelope import PROTOCOL_VERSION
 from tests.vectors import (
     crypto_vectors,
+    device_vectors,
+    file_vectors,
     mailbox_vectors,
     ratchet_vectors,
     record_vectors,
@@ -77,6 +79,8 @@ FAMILIES = (
     Family("ringcast", record_vectors.build_ringcast, record_vectors.check_ringcast),
     Family("mailbox", mailbox_vectors.build_mailbox, mailbox_vectors.check_mailbox),
     Family("ratchet", ratchet_vectors.build_ratchet, ratchet_vectors.check_ratchet),
+    Family("devices", device_vectors.build_devices, device_vectors.check_devices),
+    Family("files", file_vectors.build_files, file_vectors.check_files),
 )
 
 

@@ -96,6 +96,10 @@ TAMPERED = [
     ("ratchet", (3, "outputs", "steps", 0, "enc_header")),
     ("ratchet", (3, "outputs", "receiver_states", 0)),
     ("ratchet", (4, "inputs", "account_public_b")),
+    ("files", (0, "outputs", "item")),
+    ("files", (0, "outputs", "sha256")),
+    ("files", (1, "outputs", "reply")),
+    ("files", (2, "outputs", "local_id")),
 ]
 
 

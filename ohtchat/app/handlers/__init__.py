@@ -8,7 +8,17 @@ the node's :class:`~ohtchat.app.dispatch.Dispatcher` is built from.
 from __future__ import annotations
 
 from ohtchat.app.dispatch import HandlerTable
-from ohtchat.app.handlers import accounts, channels, config, contacts, dht, general, network, tor
+from ohtchat.app.handlers import (
+    accounts,
+    channels,
+    config,
+    contacts,
+    dht,
+    files,
+    general,
+    network,
+    tor,
+)
 from ohtchat.app.handlers.context import Context
 
 TABLES: tuple[HandlerTable[Context], ...] = (
@@ -20,5 +30,6 @@ TABLES: tuple[HandlerTable[Context], ...] = (
     accounts.HANDLERS,
     contacts.HANDLERS,
     channels.HANDLERS,
+    files.HANDLERS,
 )
 """The handler table of every command group."""

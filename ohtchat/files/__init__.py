@@ -1,0 +1,1 @@
+"""File transfer: offers, safe names, verified resumable receiving, serving ranges, quotas."""
