@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
@@ -27,6 +28,7 @@ from ohtchat.chat.channels import Channels
 from ohtchat.chat.contacts import Contacts, contact_fingerprint
 from ohtchat.chat.conversations import Conversations
 from ohtchat.chat.delivery import DELIVER, METHODS, Delivery
+from ohtchat.chat.devices import DeviceDirectory
 from ohtchat.chat.directory import PresenceDirectory
 from ohtchat.chat.envelopes import ChatItem
 from ohtchat.chat.errors import ChatError
@@ -46,6 +48,8 @@ from ohtchat.ringcast.message import Broadcast
 from ohtchat.session.identity import PeerIdentity
 from ohtchat.store import Contact, Message, MessageState, Store
 from ohtchat.wire.envelope import Fields
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DELIVER", "METHODS", "ChatError", "ChatService"]
 
@@ -84,6 +88,8 @@ class ChatService:
         self.directory = PresenceDirectory(
             account, dht, self.names, advertise=advertise, now=now, sleep=sleep
         )
+        #: Our device list in the DHT and verified reads of others' (docs/devices.md).
+        self.devices = DeviceDirectory(account, store, dht, now=now)
         self.liveness = Liveness(store, bus, interval=heartbeat_interval, now=now, sleep=sleep)
         self.messages = Conversations(store, bus, self.me, self.names)
         #: The pairwise double ratchets (whispers and contact items), kept in the store.
@@ -219,8 +225,12 @@ class ChatService:
 
     # ------------------------------------------------------------------ presence and names
     async def publish_presence(self) -> None:
-        """Publish (or refresh) our presence record."""
+        """Publish (or refresh) our presence record, then our device list."""
         await self.directory.publish()
+        try:
+            await self.devices.publish()
+        except Exception as exc:  # best effort: presence is what peers need today
+            log.info("could not publish the device list: %s", exc)
 
     async def lookup(self, acct_id: str, fresh: bool = False) -> Presence:
         """The verified presence of an account (:class:`ChatError` if none); cached."""

@@ -9,7 +9,9 @@ transfer id.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from ohtchat.api.views import FileView
@@ -106,3 +108,13 @@ class Transfer:
             return cls(**{k: v for k, v in obj.items() if k in names})
         except TypeError:
             return None
+
+
+def part_path(folder: Path, t: Transfer) -> Path:
+    """Where the partial file of an incoming transfer is kept (hidden, named by its id)."""
+    return folder / f".ohtchat-{t.local_id}.part"
+
+
+def new_transfer_id() -> str:
+    """A fresh random transfer id (32 hex digits)."""
+    return os.urandom(16).hex()

@@ -18,7 +18,6 @@ import asyncio
 import collections
 import contextlib
 import logging
-import os
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,8 @@ from ohtchat.files.records import (
     SENDING,
     Transfer,
     incoming_id,
+    new_transfer_id,
+    part_path,
     setting_key,
 )
 from ohtchat.files.sender import Source
@@ -98,6 +99,8 @@ class FileTransfers:
         self._transfers: dict[str, Transfer] = {}
         self._pulls: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: Set by :meth:`stop` (final): a pull whose cancel got lost still ends at its next chunk.
+        self._stopped = False
         self._last_event: dict[str, float] = {}
         #: Incoming transfers being verified and renamed (in a thread): not cancellable then,
         #: or the file could appear after the transfer was shown as cancelled.
@@ -162,6 +165,7 @@ class FileTransfers:
 
     async def stop(self) -> None:
         """Stop pulls and background work (records stay for the next start)."""
+        self._stopped = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -175,7 +179,7 @@ class FileTransfers:
         name = sanitize_name(path.name)
         out = []
         for to, conversation in recipients:
-            offer = FileOffer(_new_id(), name, source.size, digest, DEFAULT_CHUNK)
+            offer = FileOffer(new_transfer_id(), name, source.size, digest, DEFAULT_CHUNK)
             t = Transfer(
                 offer.transfer_id, offer.transfer_id, "out", to, conversation, name,
                 source.size, digest, offer.chunk, OFFERED, path=str(source.path),
@@ -273,7 +277,7 @@ class FileTransfers:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         if t.direction == "in":
-            _part_path(self.settings().folder, t).unlink(missing_ok=True)
+            part_path(self.settings().folder, t).unlink(missing_ok=True)
         self._end(t, CANCELLED, "cancelled")
 
     def _end(self, t: Transfer, state: str, reason: str = "") -> None:
@@ -303,13 +307,13 @@ class FileTransfers:
                 await self._pull_once(t, address, onion)
                 return
             except TransferFailed as exc:
-                _part_path(self.settings().folder, t).unlink(missing_ok=True)
+                part_path(self.settings().folder, t).unlink(missing_ok=True)
                 self._end(t, CANCELLED if exc.reason == "cancelled" else FAILED, exc.reason)
                 return
             except RpcError as exc:
                 if exc.code in FATAL_CODES:
                     state = CANCELLED if exc.code == "cancelled" else FAILED
-                    _part_path(self.settings().folder, t).unlink(missing_ok=True)
+                    part_path(self.settings().folder, t).unlink(missing_ok=True)
                     self._end(t, state, exc.code)
                     return
                 log.info("file %s: %s; trying again", t.local_id[:8], exc)
@@ -321,7 +325,7 @@ class FileTransfers:
 
     async def _pull_once(self, t: Transfer, address: str, onion: str) -> None:
         folder = self.settings().folder
-        part, rx = await self.offload(PartFile.open, _part_path(folder, t), t.offer, t.done)
+        part, rx = await self.offload(PartFile.open, part_path(folder, t), t.offer, t.done)
         pending: collections.deque[asyncio.Task[Fields]] = collections.deque()
         finishing = False
         try:
@@ -331,6 +335,8 @@ class FileTransfers:
             issued = rx.expected
             synced = rx.expected
             while not rx.complete:
+                if self._stopped:
+                    raise asyncio.CancelledError
                 while len(pending) < self.window and issued < t.size:
                     length = t.offer.chunk_length(issued)
                     params = protocol.get_params(t.transfer_id, issued, length)
@@ -384,16 +390,7 @@ class FileTransfers:
             task = self._pulls.pop(t.local_id, None)
             if task is not None:
                 task.cancel()
-            _part_path(self.settings().folder, t).unlink(missing_ok=True)
+            part_path(self.settings().folder, t).unlink(missing_ok=True)
             t.state, t.error = CANCELLED, ""
             self._save(t)
         return {}
-
-
-def _part_path(folder: Path, t: Transfer) -> Path:
-    """Where the partial file of an incoming transfer is kept (hidden, named by its id)."""
-    return folder / f".ohtchat-{t.local_id}.part"
-
-
-def _new_id() -> str:
-    return os.urandom(16).hex()

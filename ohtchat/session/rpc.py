@@ -124,7 +124,11 @@ class RpcConnection:
         self._pending[rid] = fut
         try:
             await self.session.send("req", {"id": rid, "m": method, "p": params})
-            return await asyncio.wait_for(fut, timeout)
+            # Not ``asyncio.wait_for``: on Python 3.11 it returns the result, swallowing the
+            # cancellation, when the reply lands in the same loop step as a cancel (a caller
+            # being stopped would then carry on). ``asyncio.timeout`` re-raises the cancel.
+            async with asyncio.timeout(timeout):
+                return await fut
         except TimeoutError as exc:
             raise RpcTimeout(f"{method} to {self.peer.onion[:16]}… after {timeout:g} s") from exc
         except (StreamClosed, TransportError) as exc:
