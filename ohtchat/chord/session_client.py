@@ -35,9 +35,8 @@ class SessionChordClient:
     ) -> dict[str, Any]:
         """Call ``method`` on ``peer``; Chord's :class:`RpcFailure` on any failure."""
         try:
-            reply = await asyncio.wait_for(
-                self.pool.request(peer.address, peer.onion, method, params, timeout), timeout
-            )
+            async with asyncio.timeout(timeout):
+                reply = await self.pool.request(peer.address, peer.onion, method, params, timeout)
         except (RpcTimeout, TimeoutError) as exc:
             raise ChordRpcTimeout(f"{method} to {peer}: timed out") from exc
         except (PeerUnreachable, ProtocolError) as exc:
@@ -53,7 +52,8 @@ class SessionChordClient:
     async def identify(self, address: str, timeout: float) -> PeerRef:
         """Authenticate whoever listens at ``address`` and return its reference."""
         try:
-            conn = await asyncio.wait_for(self.pool.identify(address), timeout)
+            async with asyncio.timeout(timeout):
+                conn = await self.pool.identify(address)
         except (RpcError, TimeoutError, ProtocolError) as exc:
             raise RpcFailure(f"cannot reach {address}: {exc}") from exc
         return PeerRef(conn.peer.node_id, conn.peer.onion, address)

@@ -285,9 +285,9 @@ class SessionPool:
         self, address: str, onion: str, method: str, params: dict[str, Any], timeout: float
     ) -> Fields:
         """Call ``method`` on the peer, dialling or reusing a session."""
-        conn = await asyncio.wait_for(
-            self.connection(address, onion), timeout + self.handshake_timeout
-        )
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel.
+        async with asyncio.timeout(timeout + self.handshake_timeout):
+            conn = await self.connection(address, onion)
         return await conn.request(method, params, timeout)
 
     async def notify(self, address: str, onion: str, method: str, params: dict[str, Any]) -> None:

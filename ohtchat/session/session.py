@@ -122,7 +122,8 @@ async def _accept(
     on_first_frame: Callable[[], None] | None,
 ) -> Session:
     try:
-        hs1 = await asyncio.wait_for(_exchange(stream, None), first_frame_timeout)
+        async with asyncio.timeout(first_frame_timeout):
+            hs1 = await _exchange(stream, None)
     except TimeoutError as exc:
         raise HandshakeTimeout(f"no handshake frame within {first_frame_timeout:g} s") from exc
     if on_first_frame is not None:
@@ -174,7 +175,8 @@ async def accept(
 async def _guard(stream: ByteStream, coro: Any, timeout: float) -> Session:
     """Run one side of the handshake; on failure tell the peer why (``refuse``) and close."""
     try:
-        return await asyncio.wait_for(coro, timeout)  # type: ignore[no-any-return]
+        async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel on 3.11
+            return await coro  # type: ignore[no-any-return]
     except TimeoutError as exc:
         detail = f"handshake not completed within {timeout:g} s"
         await _refuse_and_close(stream, TIMEOUT, detail)

@@ -74,7 +74,8 @@ class TcpTransport(Transport):
         except ValueError as exc:
             raise ConnectFailed(str(exc)) from exc
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+            async with asyncio.timeout(timeout):  # wait_for could leak a socket on a cancel
+                reader, writer = await asyncio.open_connection(host, port)
         except TimeoutError as exc:
             raise ConnectFailed(f"connect to {address} timed out after {timeout:g} s") from exc
         except OSError as exc:

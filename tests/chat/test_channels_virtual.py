@@ -60,7 +60,11 @@ def test_leaving_a_channel() -> None:
         for m in (m1, m2):
             await m.chat.channels.join(ch.channel_id)
         everyone = {owner.id, m1.id, m2.id}
-        await net.until(lambda: members(m1, ch.channel_id) == everyone, "the roster at m1")
+        # Both must know everyone: m2 tells the members it knows that it leaves.
+        await net.until(
+            lambda: all(members(m, ch.channel_id) == everyone for m in (m1, m2)),
+            "the roster at m1 and m2",
+        )
         left = await m2.chat.channels.leave(ch.channel_id[:6])
         assert left.channel_id == ch.channel_id
         assert {"channel_id": ch.channel_id, "name": ch.name, "members": []} in m2.bus.of("channel")
