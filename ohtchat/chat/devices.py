@@ -47,6 +47,9 @@ class DeviceDirectory:
         self.store = store
         self.dht = dht
         self.now = now
+        #: The value we last put: the DHT republishes it while we run, so an unchanged list
+        #: is not put again with every presence refresh.
+        self._published: bytes | None = None
 
     def own(self) -> DeviceList:
         """Our device list: the one we keep, with this node listed and its certificate fresh."""
@@ -67,11 +70,15 @@ class DeviceDirectory:
         return devices
 
     async def publish(self) -> Any:
-        """Publish (or refresh) our device list; kept in the store for the next change."""
-        devices = self.own()
-        value = devices.to_value()
+        """Publish our device list when it changed since we last put it (once per run at
+        least); kept in the store for the next change."""
+        value = self.own().to_value()
+        if value == self._published:
+            return None
         self.store.set_setting(_list_setting(self.account.account_id), value)
-        return await self.dht.put(devices_key(self.account.account_id), value, DEVICES_TTL)
+        result = await self.dht.put(devices_key(self.account.account_id), value, DEVICES_TTL)
+        self._published = value
+        return result
 
     async def lookup(self, acct_id: str) -> DeviceList:
         """An account's verified device list (:class:`ChatError` if none, if it does not

@@ -99,8 +99,6 @@ class FileTransfers:
         self._transfers: dict[str, Transfer] = {}
         self._pulls: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        #: Set by :meth:`stop` (final): a pull whose cancel got lost still ends at its next chunk.
-        self._stopped = False
         self._last_event: dict[str, float] = {}
         #: Incoming transfers being verified and renamed (in a thread): not cancellable then,
         #: or the file could appear after the transfer was shown as cancelled.
@@ -165,7 +163,6 @@ class FileTransfers:
 
     async def stop(self) -> None:
         """Stop pulls and background work (records stay for the next start)."""
-        self._stopped = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -335,8 +332,6 @@ class FileTransfers:
             issued = rx.expected
             synced = rx.expected
             while not rx.complete:
-                if self._stopped:
-                    raise asyncio.CancelledError
                 while len(pending) < self.window and issued < t.size:
                     length = t.offer.chunk_length(issued)
                     params = protocol.get_params(t.transfer_id, issued, length)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ohtchat.serve.control import socket_is_live
-from tests.serve.served import FAST_CONFIG, cmd_async, free_port
+from tests.serve.served import FAST_CONFIG, cmd_async, free_port, stop_all
 from tests.waiting import eventually
 
 PASS = "files e2e passphrase"
@@ -187,11 +187,4 @@ async def hub_pair(
         await eventually(bob.ready, "bob serving", deadline, 0.3)
         yield alice, bob
     finally:
-        for n in nodes:
-            if n.proc.poll() is None:
-                n.proc.terminate()
-        for n in nodes:
-            try:
-                n.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                n.proc.kill()
+        stop_all(n.proc for n in nodes)

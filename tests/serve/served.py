@@ -8,7 +8,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,19 @@ async def cmd_async(data_dir: Path, line: str) -> dict[str, Any]:
     reply: dict[str, Any] = json.loads(out)
     assert (proc.returncode == 0) == reply["ok"], reply
     return reply
+
+
+def stop_all(procs: Iterable[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every process still running, wait up to 30 s each, then SIGKILL the rest."""
+    live = list(procs)
+    for proc in live:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in live:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def cmd_json(data_dir: Path, line: str) -> dict[str, Any]:

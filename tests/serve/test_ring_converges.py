@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ohtchat.serve.control import socket_is_live
-from tests.serve.served import cmd_async
+from tests.serve.served import cmd_async, stop_all
 from tests.serve.test_ring_e2e import _free_ports
 from tests.waiting import eventually
 
@@ -92,14 +92,7 @@ async def started(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[lis
     try:
         yield nodes
     finally:
-        for n in nodes:
-            if n.proc.poll() is None:
-                n.proc.terminate()
-        for n in nodes:
-            try:
-                n.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                n.proc.kill()
+        stop_all(n.proc for n in nodes)
 
 
 @pytest.mark.slow

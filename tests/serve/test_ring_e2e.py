@@ -19,7 +19,7 @@ import pytest
 
 from ohtchat.serve.control import socket_is_live
 from tests.serve.served import FAST_CONFIG as FAST
-from tests.serve.served import cmd_async
+from tests.serve.served import cmd_async, stop_all
 from tests.waiting import eventually
 
 N = 8
@@ -102,14 +102,7 @@ async def ring(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[list[N
             await eventually(lambda n=n: _ready(n), f"node {n.index}", RING_DEADLINE, 0.3)
         yield nodes
     finally:
-        for n in nodes:
-            if n.proc.poll() is None:
-                n.proc.terminate()
-        for n in nodes:
-            try:
-                n.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                n.proc.kill()
+        stop_all(n.proc for n in nodes)
 
 
 async def _ready(node: Node) -> bool:
