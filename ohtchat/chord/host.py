@@ -108,6 +108,10 @@ class ChordHost(Protocol):
         """Join through the first candidate that works."""
         ...
 
+    def create(self) -> None:
+        """Start a new ring with this node alone in it."""
+        ...
+
     async def stabilize(self) -> None:
         """One stabilize round."""
         ...

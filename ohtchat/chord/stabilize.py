@@ -52,6 +52,8 @@ async def stabilize_once(node: ChordHost) -> None:
             await notify_successor(node)
         return
     while True:
+        if not st.successors:
+            return  # a failed rejoin (spawned below) left us alone meanwhile
         s = st.successors[0]
         try:
             s_pred = await node.get_predecessor(s)
@@ -181,4 +183,7 @@ async def _rejoin(node: ChordHost) -> None:
     try:
         await node.join_any(uniq)
     except JoinFailed as exc:
-        log.warning("%s lost the ring and could not rejoin: %s", node.me, exc)
+        # Alone rather than out: a node that is no ring's member refuses every joiner, so
+        # peers restarting through it (all its neighbours died at once) could never get in.
+        log.warning("%s lost the ring, rejoin failed (%s): alone until joined", node.me, exc)
+        node.create()

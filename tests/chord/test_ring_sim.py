@@ -212,3 +212,26 @@ def test_many_nodes_in_one_process() -> None:
 
 def test_random_is_seeded() -> None:
     assert random_schedule(random.Random(1), 10) == random_schedule(random.Random(1), 10)
+
+
+def test_a_node_whose_whole_ring_died_stays_joinable() -> None:
+    """Every other member crashes at once: the survivor's rejoin finds nobody, so it goes on
+    as a ring of one (before: it was no ring's member and refused every joiner)."""
+
+    async def main() -> None:
+        ring = SimRing(seed=9, config=FAST)
+        survivor = await ring.create()
+        await ring.join(2, via=survivor)
+        for _ in range(3):
+            await ring.round()
+        for other in [n for n in ring.members() if n is not survivor]:
+            ring._kill(other)
+        for _ in range(3):
+            await survivor.stabilize()
+        assert survivor.member and survivor.state.successors == []
+        [newcomer] = await ring.join(1, via=survivor)
+        for _ in range(3):
+            await ring.round()
+        assert newcomer.member and survivor.state.successor == newcomer.me
+
+    run_virtual(main())
