@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_console(sub)
     _add_cmd(sub)
+    _add_link(sub)
     _add_testnet(sub)
     return parser
 
@@ -155,6 +156,21 @@ def _add_cmd(sub: Any) -> None:
     p.add_argument("--timeout", type=float, default=300.0, help=_("seconds to wait for the answer"))
     _suppress_defaults(p, add_data_dir_options)
     p.add_argument("line", nargs="+", metavar="COMMAND", help=_('for example "/status"'))
+
+
+def _add_link(sub: Any) -> None:
+    p = sub.add_parser(
+        "link",
+        help=_("make a new data directory a device of an account you have elsewhere"),
+        description=_(
+            "Link this device to your account: run /link on a device that has it, then "
+            "`ohtchat link CODE --data-dir NEW_DIR` here (--name names this device) and "
+            "confirm the digits this device shows with /link confirm DIGITS over there."
+        ),
+        allow_abbrev=False,
+    )
+    p.add_argument("code", metavar="CODE", help=_("the code /link showed (ohtchat-link:…)"))
+    _suppress_defaults(p, add_node_options)
 
 
 def _add_testnet(sub: Any) -> None:
@@ -211,6 +227,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
     if args.command == "console":
         return _console(args)
+    if args.command == "link":
+        return _link(args)
     if getattr(args, "handler", None) is not None:
         return int(args.handler(args))
     if args.serve:
@@ -271,6 +289,30 @@ def _in_process_console(settings: NodeSettings) -> int:
             await node.stop()
 
     return asyncio.run(in_process())
+
+
+def _link(args: argparse.Namespace) -> int:
+    """``ohtchat link CODE``: start a node with a throwaway account, link it, stop."""
+    from ohtchat.serve.passphrase import PassphraseError
+
+    settings = NodeSettings.from_args(args)
+    try:
+        passphrase = "" if settings.memory else _interactive_passphrase(settings)
+    except PassphraseError as exc:
+        _fail("ohtchat link", exc)
+        return 2
+    import dataclasses
+    import os
+    import socket
+
+    from ohtchat.app.linking_run import run_link
+
+    device = settings.name or socket.gethostname() or "device"
+    # The node starts as a throwaway account (replaced by the linked one); a distinct name
+    # keeps it from clashing with anything.
+    temporary = dataclasses.replace(settings, name=f"linking-{os.urandom(4).hex()}")
+    options = temporary.node_options(create_if_missing=True)
+    return asyncio.run(run_link(options, passphrase, args.code, device))
 
 
 def _interactive_passphrase(settings: NodeSettings) -> str:

@@ -16,3 +16,8 @@ MESSAGE_STATES: Final = ("sending", "queued", "delivered", "failed", "received")
 
 #: Presence of a contact.
 PRESENCES: Final = ("online", "away", "offline")
+
+#: ``LogEvent.topic`` of the linking notices (a device asks to link; this device's code).
+LINK_TOPIC: Final = "link"
+#: Log topic of this account's device list (unlinked, devices changed).
+DEVICES_TOPIC: Final = "devices"

@@ -7,21 +7,21 @@ touch command text. :class:`SendText` is the plain line typed into an open conve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ohtchat.api.codec import from_data, to_data
-
-
-@dataclass(frozen=True)
-class Operation:
-    """Base of every operation; ``command_name`` is the console command it is (``""`` for text)."""
-
-    command_name: ClassVar[str] = ""
-
-    def args(self) -> dict[str, Any]:
-        """The fields as JSON-able data (the arguments of the command)."""
-        return {f.name: to_data(getattr(self, f.name)) for f in fields(self)}
+from ohtchat.api import device_ops  # noqa: F401  (defines the device operations: see OPERATIONS)
+from ohtchat.api.channel_ops import ChannelCast as ChannelCast
+from ohtchat.api.channel_ops import CreateChannel as CreateChannel
+from ohtchat.api.channel_ops import JoinChannel as JoinChannel
+from ohtchat.api.channel_ops import LeaveChannel as LeaveChannel
+from ohtchat.api.channel_ops import ListChannels as ListChannels  # re-exported
+from ohtchat.api.codec import from_data
+from ohtchat.api.file_ops import AcceptFile as AcceptFile
+from ohtchat.api.file_ops import CancelFile as CancelFile
+from ohtchat.api.file_ops import ListFiles as ListFiles
+from ohtchat.api.file_ops import SendFile as SendFile  # re-exported
+from ohtchat.api.operation import Operation as Operation  # the base, re-exported
 
 
 @dataclass(frozen=True)
@@ -311,78 +311,6 @@ class ContactCast(Operation):
 
 
 @dataclass(frozen=True)
-class SendFile(Operation):
-    """``/send``: offer a file to a contact, or to each member of a channel."""
-
-    command_name: ClassVar[str] = "send"
-    id: str
-    path: str
-
-
-@dataclass(frozen=True)
-class ListFiles(Operation):
-    """``/files``: list file transfers."""
-
-    command_name: ClassVar[str] = "files"
-
-
-@dataclass(frozen=True)
-class AcceptFile(Operation):
-    """``/accept``: accept an offered file (it is downloaded, verified, then shown)."""
-
-    command_name: ClassVar[str] = "accept"
-    id: str
-
-
-@dataclass(frozen=True)
-class CancelFile(Operation):
-    """``/cancel``: cancel a file transfer."""
-
-    command_name: ClassVar[str] = "cancel"
-    id: str
-
-
-@dataclass(frozen=True)
-class ListChannels(Operation):
-    """``/channels``: list all known channels."""
-
-    command_name: ClassVar[str] = "channels"
-
-
-@dataclass(frozen=True)
-class CreateChannel(Operation):
-    """``/channel``: create a new channel."""
-
-    command_name: ClassVar[str] = "channel"
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class JoinChannel(Operation):
-    """``/join``: join the channel with ID."""
-
-    command_name: ClassVar[str] = "join"
-    id: str
-
-
-@dataclass(frozen=True)
-class LeaveChannel(Operation):
-    """``/leave``: leave the channel with ID."""
-
-    command_name: ClassVar[str] = "leave"
-    id: str
-
-
-@dataclass(frozen=True)
-class ChannelCast(Operation):
-    """``/channelcast``: send a message to all members of a channel."""
-
-    command_name: ClassVar[str] = "channelcast"
-    id: str
-    message: str
-
-
-@dataclass(frozen=True)
 class GetStatus(Operation):
     """``/status``: show your account, node address, ring position and Tor state."""
 
@@ -396,6 +324,15 @@ class GetHistory(Operation):
     command_name: ClassVar[str] = "history"
     conversation: str | None = None
     count: int | None = None
+
+
+@dataclass(frozen=True)
+class FetchHistory(Operation):
+    """``/fetchhistory``: receive past messages from another device of this account."""
+
+    command_name: ClassVar[str] = "fetchhistory"
+    device: str | None = None
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -421,7 +358,8 @@ class Quit(Operation):
     command_name: ClassVar[str] = "quit"
 
 
-#: Every operation with a console command, by command name.
+#: Every operation with a console command, by command name (those of sibling modules such as
+#: :mod:`ohtchat.api.device_ops` too: they subclass the same :class:`Operation`).
 OPERATIONS: dict[str, type[Operation]] = {
     cls.command_name: cls for cls in Operation.__subclasses__() if cls.command_name
 }

@@ -227,6 +227,40 @@ class QuitRequested(View):
     quit: bool = True
 
 
+@dataclass(frozen=True)
+class DeviceView:
+    """One device of our account (``/devices``): ``node_id`` is 64 hex digits (shown as the
+    first 8), ``added`` and ``expires`` (its certificate's end) are Unix times."""
+
+    name: str
+    node_id: str
+    onion: str
+    added: int
+    expires: int
+    this_device: bool
+
+
+@dataclass(frozen=True)
+class DeviceList(View):
+    """``/devices``: our account's devices and how many node keys were revoked."""
+
+    devices: tuple[DeviceView, ...]
+    revoked: int
+
+
+@dataclass(frozen=True)
+class LinkState(View):
+    """``/link``: the pending link on this device. ``state`` is ``none``, ``waiting`` (a code
+    is out, no device yet), ``expired``, ``asked`` (a device proved the code: confirm its
+    digits), ``refused`` (wrong digits or cancelled) or ``confirmed`` (the device is fetching
+    the account); ``code`` is set when a new code was made, ``device`` names the device."""
+
+    state: str
+    code: str = ""
+    expires: int = 0
+    device: str = ""
+
+
 #: Every view, by the tag it travels with.
 VIEWS: dict[str, type[View]] = {
     cls.__name__: cls
@@ -243,5 +277,7 @@ VIEWS: dict[str, type[View]] = {
         SettingChanged,
         QuitRequested,
         FileList,
+        DeviceList,
+        LinkState,
     )
 }

@@ -26,11 +26,14 @@ from ohtchat.app.completion import NodeCompletions
 from ohtchat.app.dispatch import Dispatcher
 from ohtchat.app.handlers import TABLES
 from ohtchat.app.handlers.context import Context
+from ohtchat.app.linking import LinkHost
+from ohtchat.app.linking_bundle import Bundle
 from ohtchat.app.options import NodeError, NodeOptions, open_store
 from ohtchat.app.stack import NodeStack, StackSpec, peer_view
 from ohtchat.app.tor import TorController
 from ohtchat.app.transfers import file_settings
-from ohtchat.chat.accounts import Accounts, LocalAccount
+from ohtchat.chat.accounts import ACTIVE, Accounts, LocalAccount
+from ohtchat.chat.devices import keep_device_list
 from ohtchat.chat.service import ChatService
 from ohtchat.chord.node import ChordNode
 from ohtchat.chord.service import ChordService
@@ -64,6 +67,8 @@ class ChatNode:
         #: Every operation's handler; ``/webui`` is added by the layer that serves it.
         self.dispatcher: Dispatcher[Context] = Dispatcher(*TABLES)
         self.tor: TorController | None = None  # when the node runs on onions
+        #: ``/link`` on this device: the pending code and the device answering it.
+        self.linking = LinkHost(self.bus.publish)
         self.stack: NodeStack  # set by start, replaced by rotate_onion
         self._stopped = False
         self.started_at = time.time()
@@ -143,6 +148,7 @@ class ChatNode:
             self.identity,
             bootstrap,
             lambda: file_settings(self.config, self.options),
+            link_handler=self.linking.handle_rpc,
         )
         return await NodeStack.start(spec, transport, self._listen_address())
 
@@ -207,6 +213,37 @@ class ChatNode:
             transport = self.tor.transport(self.identity.node_key)
         self.stack = await self._start_stack(transport, known)
         # Return once the ring knows where we are now (the join loop publishes our presence).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stack.announced.wait(), 120)
+        self.bus.publish(StatusEvent.of(self.status_view()))
+        return self.identity
+
+    async def adopt_account(self, adopted: LocalAccount, bundle: Bundle) -> NodeIdentity:
+        """After linking: run as the account another device sent (same node key, so the same
+        onion address and ring id). The stack stops, the throwaway account is replaced by
+        ``adopted`` (made active), the bundle's device list, contacts, channels and settings
+        are stored, and a new stack starts on the same transport."""
+        known = tuple(self.stack.known_addresses())
+        transport = self.stack.pool.transport
+        await self.stack.stop()
+        old = self.account
+        self.store.put_account(adopted.to_stored())
+        self.store.set_setting(ACTIVE, adopted.name)
+        if old.name != adopted.name:
+            self.store.delete_account(old.name)
+        # The list the account signed, so this device never publishes one naming only itself.
+        keep_device_list(self.store, bundle.devices)
+        for contact in bundle.contacts:
+            self.store.put_contact(contact)
+        for channel in bundle.channels:
+            self.store.put_channel(channel)
+        for key, value in bundle.config:
+            self.config.set(key, value)
+        if bundle.config and self.options.data_dir is not None and not self.options.memory:
+            self.config.save()
+        self.account = adopted
+        self.identity = adopted.identity(int(time.time()))
+        self.stack = await self._start_stack(transport, known)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stack.announced.wait(), 120)
         self.bus.publish(StatusEvent.of(self.status_view()))

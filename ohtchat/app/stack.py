@@ -24,6 +24,7 @@ from ohtchat.api.views import PeerView
 from ohtchat.app.options import NodeOptions
 from ohtchat.app.transfers import OfferItems, OfferSender, locator
 from ohtchat.chat.accounts import LocalAccount
+from ohtchat.chat.history import HISTORY_METHODS, DeviceHistory
 from ohtchat.chat.service import METHODS as CHAT_METHODS
 from ohtchat.chat.service import ChatService
 from ohtchat.chord.errors import ChordError
@@ -43,6 +44,7 @@ from ohtchat.ringcast.node import Ringcast
 from ohtchat.session.identity import NodeIdentity
 from ohtchat.session.pool import SessionPool
 from ohtchat.session.router import Router
+from ohtchat.session.rpc import Handler, RpcError
 from ohtchat.store import Store
 from ohtchat.transport.base import Listener, Transport
 from ohtchat.wire.envelope import pack, unpack
@@ -51,6 +53,14 @@ log = logging.getLogger(__name__)
 
 #: Where the verified peers of the last run are kept (msgpack list of {id, onion, addr}).
 PEER_CACHE_SETTING = "ring.peers"
+
+
+#: The device-linking methods (served by ohtchat.app.linking.LinkHost; docs/protocol.md).
+LINK_METHODS = ("link_request", "link_fetch")
+
+
+async def _no_linking(peer: Any, method: str, params: Any) -> dict[str, Any]:
+    raise RpcError("link_none", "no link code is pending on this device")
 
 
 def peer_view(p: PeerRef | None) -> PeerView | None:
@@ -71,6 +81,8 @@ class StackSpec:
     bootstrap: tuple[str, ...]
     #: The file settings now in force (read at each use: ``/set`` applies at once).
     file_settings: Callable[[], FileSettings] = lambda: FileSettings(Path("downloads"))
+    #: Serves ``link_request`` / ``link_fetch`` (the node's LinkHost; refused without one).
+    link_handler: Handler | None = None
 
 
 class NodeStack:
@@ -113,6 +125,13 @@ class NodeStack:
             sleep=asyncio.sleep,
         )
         self.chat.inbox.files = OfferItems(self.files)
+        #: History transfer to and from our other devices (over their E2E sessions).
+        self.history = DeviceHistory(
+            spec.store,
+            requester=pool,
+            is_own_device=lambda peer: self.chat.devices.is_own_device(peer),
+            bus=spec.bus,
+        )
         self.ringcast = Ringcast(
             self.chord,
             spec.account.key,
@@ -140,6 +159,8 @@ class NodeStack:
         serve_methods(router, pool, RINGCAST_METHODS, stack.ringcast.handle)
         router.add(CHAT_METHODS, stack.chat.handle_rpc)
         router.add(FILE_METHODS, stack.files.handle_rpc)
+        router.add(LINK_METHODS, spec.link_handler or _no_linking)
+        router.add(HISTORY_METHODS, stack.history.handle_rpc)
         stack.files.start()
         # Idle sessions close; the ring's neighbours and fingers (bounded) are kept warm on
         # purpose, with a one-way ``ping`` when quiet so the peer's sweep keeps them too.

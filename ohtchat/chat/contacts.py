@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import Callable
 
 from ohtchat.api.bus import EventBus
 from ohtchat.api.events import ContactEvent, LogEvent
@@ -70,6 +71,12 @@ class Contacts:
         self.tickets = tickets
         self.now = now
         self._safety: dict[bytes, str] = {}
+        #: Told the account id of each contact that changed here (the sync to our devices).
+        self.on_change: Callable[[str], None] | None = None
+
+    def _changed(self, acct: str) -> None:
+        if self.on_change is not None:
+            self.on_change(acct)
 
     def safety_number(self, pub: bytes) -> str:
         """The safety number of our account and the account ``pub`` (docs/protocol.md §15.9),
@@ -88,6 +95,7 @@ class Contacts:
         contact = dataclasses.replace(contact, verified=self.safety_number(contact.account_public))
         self.store.put_contact(contact)
         self.bus.publish(ContactEvent(acct, contact.name, contact.state))
+        self._changed(acct)
         return contact
 
     def saw_key(self, pub: bytes) -> None:
@@ -109,6 +117,7 @@ class Contacts:
             )
         )
         self.bus.publish(ContactEvent(acct, contact.name, contact.state))
+        self._changed(acct)
 
     def presence(self, acct_id: str) -> str:
         """``online``, ``away`` or ``offline`` from the last time we heard from the account."""
@@ -160,6 +169,7 @@ class Contacts:
         if pub and contact.verified:
             self.saw_key(pub)
         self.bus.publish(ContactEvent(acct_id, contact.name, state))
+        self._changed(acct_id)
         return contact
 
     def remember_stranger(self, acct_id: str, pub: bytes) -> None:
@@ -228,6 +238,7 @@ class Contacts:
         # gave us, and tickets are issued afresh if it becomes a contact again.
         self.tickets.forget(acct)
         self.bus.publish(ContactEvent(acct, contact.name, "removed"))
+        self._changed(acct)
         return contact
 
     def on_item(self, sender: str, sender_pub: bytes, item: ChatItem) -> None:

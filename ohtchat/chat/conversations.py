@@ -6,6 +6,7 @@ A conversation is named by the other account's id (whispers), a channel id, or `
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from ohtchat.api.bus import EventBus
 from ohtchat.api.constants import RINGCAST_CONVERSATION
@@ -49,6 +50,9 @@ class Conversations:
         self.me = me
         self.names = names
         self.ringcast_history = ringcast_history
+        #: Told each of our messages that reached a final state (delivered, queued, failed):
+        #: the sync to our other devices.
+        self.on_final: Callable[[Message], None] | None = None
 
     def keep(self, msg: Message) -> bool:
         """Store a message once and announce it; False if it was already stored."""
@@ -104,6 +108,8 @@ class Conversations:
         """Record and announce a message's new delivery state."""
         updated = self.store.update_message_state(msg.msg_id, state)
         self.bus.publish(MessageStateEvent(msg.msg_id, msg.conversation, str(state)))
+        if self.on_final is not None and state is not MessageState.SENDING:
+            self.on_final(updated)
         return updated
 
     def emit_message(self, msg: Message) -> None:

@@ -10,11 +10,13 @@ encrypted with the pairwise double ratchet (:mod:`ohtchat.chat.ratchets`): what 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
 
 from ohtchat.chat.accounts import LocalAccount
+from ohtchat.chat.devices import DeviceDirectory, device_id
 from ohtchat.chat.envelopes import ChatItem, seal_item
 from ohtchat.chat.errors import ChatError
 from ohtchat.chat.ports import Lookup, Requester, TicketBook
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 DELIVER = "chat_deliver"
 #: Every method the chat layer serves.
 METHODS = (DELIVER,)
+#: The state of a device that receipted an item.
+DELIVERED = MessageState.DELIVERED
 #: The error code of a ratchet item the recipient cannot read (its sender starts over).
 UNDECRYPTABLE = "undecryptable"
 
@@ -47,6 +51,7 @@ class Delivery:
         pool: Requester,
         dht: DhtApi,
         lookup: Lookup,
+        devices: DeviceDirectory,
         ratchets: Ratchets,
         tickets: TicketBook,
         *,
@@ -57,6 +62,8 @@ class Delivery:
         self.pool = pool
         self.dht = dht
         self.lookup = lookup
+        #: Where each device of an account is (docs/devices.md).
+        self.devices = devices
         self.ratchets = ratchets
         #: Our contacts' tickets: deposits into their mailboxes use their ticketed pool.
         self.tickets = tickets
@@ -66,6 +73,8 @@ class Delivery:
         #: Why the last items that failed did (msg id → ``unknown`` | ``mailbox_full`` |
         #: ``unreachable``), bounded; the UI shows the true reason.
         self.failures: OrderedDict[str, str] = OrderedDict()
+        #: Which devices (device ids) receipted our last delivered items, bounded.
+        self.receipts: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 
     def _failed(self, item: ChatItem, why: str) -> MessageState:
         self.failures[item.msg_id] = why
@@ -74,14 +83,77 @@ class Delivery:
         return MessageState.FAILED
 
     async def send_item(self, to: str, item: ChatItem) -> MessageState:
-        """Deliver ``item`` directly, else through the mailbox; the resulting state.
+        """Deliver ``item`` to every device of ``to`` (each directly, else through the
+        mailbox); the best resulting state: delivered when one device receipted it.
 
-        Whispers and contact items go inside the ratchet: encrypted once, the state stored,
-        then the same ``ratchet`` item is tried directly and else put in the mailbox."""
-        try:
-            presence = await self.lookup.lookup(to)
-        except ChatError:
+        Whispers and contact items go inside the ratchet of each device: encrypted once per
+        device, the state stored, then the same ``ratchet`` item is tried directly and else put
+        in the mailbox, sealed to that device's prekey. When a device does not answer, the
+        device list is read again first: a device added meanwhile (or one that moved with
+        ``/newonions``) is tried too, and one no longer listed gets nothing."""
+        if self.devices.unlinked:
+            return self._failed(item, "unlinked")
+        targets = await self._targets(to)
+        if not targets:
             return self._failed(item, "unknown")
+        tried = list(await asyncio.gather(*(self._attempt(p, item) for p in targets)))
+        if any(wire is not None for _, wire in tried):
+            fresh = {p.node_public: p for p in await self._targets(to, fresh=True)}
+            more = [p for node, p in fresh.items() if node not in {t.node_public for t in targets}]
+            tried += await asyncio.gather(*(self._attempt(p, item) for p in more))
+            targets += more
+            deposits = [
+                self._deposit(fresh.get(p.node_public, p), item, wire)
+                for p, (_, wire) in zip(targets, tried, strict=True)
+                if wire is not None and (not fresh or p.node_public in fresh)
+            ]
+            states = [s for s, _ in tried if s is not None] + list(await asyncio.gather(*deposits))
+        else:
+            states = [s for s, _ in tried if s is not None]
+        receipted = [p for p, (s, _) in zip(targets, tried, strict=True) if s == DELIVERED]
+        if receipted:
+            self._receipted(item.msg_id, receipted)
+            self.failures.pop(item.msg_id, None)
+            return MessageState.DELIVERED
+        if MessageState.QUEUED in states:
+            self.failures.pop(item.msg_id, None)
+            return MessageState.QUEUED
+        if item.msg_id not in self.failures:
+            self._failed(item, "unreachable")
+        return MessageState.FAILED
+
+    async def _targets(self, to: str, fresh: bool = False) -> list[Presence]:
+        """Where ``to``'s devices are: one presence per listed device that published one;
+        for an account without a device list, its account presence (never a revoked device,
+        never this device)."""
+        found = await self.devices.presences(to, fresh)
+        if found or to == self.account.account_id:
+            return found
+        try:
+            presence = await self.lookup.lookup(to, fresh)
+        except ChatError:
+            return []
+        return [] if self.devices.revoked(to, presence.node_public) else [presence]
+
+    def _receipted(self, msg_id: str, devices: list[Presence]) -> None:
+        self.receipts[msg_id] = tuple(device_id(p.node_public) for p in devices)
+        while len(self.receipts) > MAX_FAILURES:
+            self.receipts.popitem(last=False)
+
+    async def to_device(self, presence: Presence, item: ChatItem) -> MessageState:
+        """Deliver ``item`` to the one device of ``presence`` (directly, else its mailbox)."""
+        state, wire = await self._attempt(presence, item)
+        if wire is None:
+            return state or MessageState.FAILED
+        return await self._deposit(presence, item, wire)
+
+    async def _attempt(
+        self, presence: Presence, item: ChatItem
+    ) -> tuple[MessageState | None, ChatItem | None]:
+        """Try to deliver ``item`` directly to one device: ``(delivered, None)``, ``(failed,
+        None)`` when it cannot be encrypted, else ``(None, wire)``: the item as it would go to
+        that device's mailbox (a ratchet item is encrypted once, whichever way it goes)."""
+        to = presence.account_id
         ratcheted = item.kind in RATCHETED_KINDS
         wire = item
         if ratcheted:
@@ -89,28 +161,26 @@ class Delivery:
                 wire = self.ratchets.seal(presence, item)
             except RatchetError as exc:
                 log.warning("cannot encrypt for %s: %s", to[:12], exc)
-                return self._failed(item, "unknown")
+                return self._failed(item, "unknown"), None
         answer = await self._direct(presence, wire)
         if answer == UNDECRYPTABLE and ratcheted:
             # The recipient lost our session (or kept an older state): start a new one.
-            self.ratchets.reset(to)
+            self.ratchets.reset(to, presence.node_public)
             try:
                 wire = self.ratchets.seal(presence, item)
             except RatchetError as exc:
                 log.warning("cannot encrypt for %s: %s", to[:12], exc)
-                return self._failed(item, "unknown")
+                return self._failed(item, "unknown"), None
             answer = await self._direct(presence, wire)
         if answer == "receipt":
-            return MessageState.DELIVERED
-        # The cached presence may be stale (a new onion after /newonions): look again once.
+            return MessageState.DELIVERED, None
+        return None, wire
+
+    async def _deposit(self, presence: Presence, item: ChatItem, wire: ChatItem) -> MessageState:
+        """Seal ``wire`` to the device's prekey and put it in its account's mailbox."""
+        to = presence.account_id
         try:
-            fresh = await self.lookup.lookup(to, fresh=True)
-        except ChatError:
-            fresh = presence
-        if fresh.onion != presence.onion and await self._direct(fresh, wire) == "receipt":
-            return MessageState.DELIVERED
-        try:
-            box = seal_item(self.account.key, fresh.kem_pub, wire)
+            box = seal_item(self.account.key, presence.kem_pub, wire)
             await self.dht.mailbox_put(to, box, deposit=self.tickets.deposit_for(to))
         except QuotaExceeded:
             # Our share of the recipient's mailbox is used up (or its pool is full of signers
@@ -133,15 +203,19 @@ class Delivery:
             log.info("direct delivery to %s refused (%s)", presence.account_id[:12], exc)
             if exc.code == UNDECRYPTABLE:
                 return UNDECRYPTABLE
-            self.lookup.forget(presence.account_id)
+            self._forget(presence)
             return "failed"
         except (ProtocolError, TimeoutError, OSError) as exc:
             log.info("direct delivery to %s failed (%s)", presence.account_id[:12], exc)
-            self.lookup.forget(presence.account_id)
+            self._forget(presence)
             return "failed"
         if receipt:
             self.on_answer(presence.account_id)
         return "receipt" if receipt else "failed"
+
+    def _forget(self, presence: Presence) -> None:
+        self.lookup.forget(presence.account_id)
+        self.devices.forget(presence.node_public)
 
     async def ping(self, to: str, item: ChatItem, timeout: float) -> None:
         """Send ``item`` directly and only directly (never to the mailbox); raises when the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ohtchat.chat.accounts import LocalAccount
+from ohtchat.chat.devices import DEVICES_TTL, device_key
 from ohtchat.chat.errors import ChatError
 from ohtchat.chat.ports import Names, Now, Sleep
 from ohtchat.chat.presence import (
@@ -60,7 +61,13 @@ class PresenceDirectory:
             self.now(),
         )
         value = p.to_value(ident.cert.to_bytes(), sign_prekey(acct.key.sign, acct.kem.public))
+        # The account's record (the device that wrote last) and this device's own record,
+        # which peers use to deliver to every device (docs/devices.md).
         await self.dht.put(presence_key(acct.account_id), value, PRESENCE_TTL)
+        # The device record lives as long as the device list: a device offline for days is
+        # still found, so peers leave its copy of each item in the mailbox for it.
+        device = device_key(acct.account_id, acct.node_key.public)
+        await self.dht.put(device, value, DEVICES_TTL)
 
     async def lookup(self, acct_id: str, fresh: bool = False) -> Presence:
         """The verified presence of an account (:class:`ChatError` if none).

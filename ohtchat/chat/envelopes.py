@@ -41,6 +41,10 @@ KINDS = (
     "receipt",
     "ratchet",
     "file_offer",
+    "sync_sent",
+    "sync_read",
+    "sync_contact",
+    "devices_changed",
 )
 ITEM_LABEL = b"ohtchat mailbox item v2\x00"
 #: Version of the sealed mailbox item format (the ``v`` field inside the box).

@@ -6,13 +6,19 @@ sender's signature. Whispers and contact items arrive only inside ``ratchet`` it
 (:mod:`ohtchat.chat.ratchets`), opened here with the session for their sender; a plain one is
 refused. Each item goes to what handles its kind: receipts, contact requests, channel traffic;
 whispers are kept in the sender's conversation, once by message id.
+
+An account may have several devices (docs/devices.md): each item names (a ``ratchet`` item in
+its ``d`` field) or is sent over a session by one device, and an item from a revoked device is
+refused. Items from our own other devices are sync items (:mod:`ohtchat.chat.sync`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from ohtchat.chat.devices import DeviceDirectory
 from ohtchat.chat.envelopes import ChatItem
 from ohtchat.chat.ports import (
     ContactItems,
@@ -23,7 +29,8 @@ from ohtchat.chat.ports import (
     Now,
     Presences,
 )
-from ohtchat.chat.ratchets import RATCHET_KIND, RATCHETED_KINDS, Ratchets
+from ohtchat.chat.ratchets import RATCHET_KIND, RATCHETED_KINDS, Ratchets, sending_device
+from ohtchat.chat.sync import DEVICES_CHANGED, SYNC_KINDS, DeviceSync
 from ohtchat.crypto.keys import account_id
 from ohtchat.ratchet import DuplicateMessage, RatchetError
 from ohtchat.ringcast.guard import RateLimiter
@@ -56,6 +63,8 @@ class Inbox:
         channels: ItemHandler,
         receipts: ItemHandler,
         ratchets: Ratchets,
+        devices: DeviceDirectory,
+        sync: DeviceSync,
         keys: KeyWatch,
         now: Now,
         limiter: RateLimiter,
@@ -68,8 +77,12 @@ class Inbox:
         self.channels = channels
         self.receipts = receipts
         self.ratchets = ratchets
+        self.devices = devices
+        self.sync = sync
         #: Told the key of every account whose ratchet item we read (safety-number watch).
         self.keys = keys
+        #: Told the account whose device list changed (set by the chat service).
+        self.on_devices_changed: Callable[[str], None] | None = None
         #: Where file offers go (set by the node that runs file transfers; else ignored).
         self.files: ItemHandler | None = None
         self.now = now
@@ -84,11 +97,20 @@ class Inbox:
         if not self.limiter.allow(peer.account_public, self.now()):
             # A flooding peer gets refused, not stored: memory and disk stay bounded.
             raise RpcError("rate_limited", "too many items; slow down")
+        if self.devices.revoked(peer.account_id, peer.node_public):
+            raise RpcError("device_revoked", "device revoked: this device was unlinked")
+        if peer.account_id == self.me:
+            self._from_own_device(peer.node_public, item)
+            return {"receipt": True}
         if item.kind in RATCHETED_KINDS:
             raise RpcError("bad_request", f"req.p: kind {item.kind!r} travels only in a ratchet")
+        if item.kind in SYNC_KINDS:
+            raise RpcError("bad_request", f"req.p: kind {item.kind!r} comes only from own devices")
         if item.kind == RATCHET_KIND:
+            if sending_device(item) != peer.node_public:
+                raise RpcError("bad_request", "req.p.extra.d: not the device of this session")
             try:
-                inner = self.ratchets.open(peer.account_public, item)
+                inner = self.ratchets.open(peer.account_public, item, peer.node_public)
             except DuplicateMessage:
                 return {"receipt": True}  # read before (a retry): stored once already
             except RatchetError as exc:
@@ -98,20 +120,57 @@ class Inbox:
         await self.receive(peer.account_public, item)
         return {"receipt": True}
 
+    def _from_own_device(self, device: bytes, item: ChatItem) -> None:
+        """An item from another device of our account: a sync item or a device-list change
+        (:class:`RpcError` when that device is not a current one of ours, or the item bad)."""
+        if not self.devices.own().speaks_for(device, int(self.now())):
+            raise RpcError("not_own_device", "that device is not one of this account's")
+        try:
+            if item.kind == DEVICES_CHANGED:
+                self.changed(self.me)
+            elif item.kind in SYNC_KINDS:
+                self.sync.on_item(item)
+            else:
+                raise MalformedMessage(f"kind {item.kind!r} is not sent between own devices")
+        except MalformedMessage as exc:
+            raise RpcError("bad_request", str(exc)) from exc
+
+    def changed(self, acct: str) -> None:
+        """``acct`` says its device list changed: read it again (in the background)."""
+        if self.on_devices_changed is not None:
+            self.on_devices_changed(acct)
+
     async def receive_wire(self, sender_pub: bytes, item: ChatItem) -> ChatItem | None:
         """A signed mailbox item: a ``ratchet`` item is opened first (a plain whisper or
         contact item is dropped); returns the item handled, ``None`` when it was dropped."""
-        if item.kind in RATCHETED_KINDS:
+        sender = account_id(sender_pub)
+        if sender == self.me:
+            return self._wire_from_own(item)
+        if item.kind in RATCHETED_KINDS or item.kind in SYNC_KINDS:
             log.debug("dropping a plain %s from the mailbox", item.kind)
             return None
         if item.kind == RATCHET_KIND:
             try:
-                item = self.ratchets.open(sender_pub, item)
+                device = sending_device(item)
+                if self.devices.revoked(sender, device):
+                    log.info("dropping a mailbox item from a revoked device")
+                    return None
+                item = self.ratchets.open(sender_pub, item, device)
             except (RatchetError, MalformedMessage) as exc:
                 log.info("cannot read a ratchet item from the mailbox: %s", exc)
                 return None
             self.keys.saw_key(sender_pub)
         await self.receive(sender_pub, item, direct=False)
+        return item
+
+    def _wire_from_own(self, item: ChatItem) -> ChatItem | None:
+        """A mailbox item our account signed: a sync item from another device of ours."""
+        try:
+            device = Fields(item.extra, "extra").bytes_("d", 32)
+            self._from_own_device(device, item)
+        except (MalformedMessage, RpcError) as exc:
+            log.info("dropping a mailbox item from our own account: %s", exc)
+            return None
         return item
 
     async def receive(self, sender_pub: bytes, item: ChatItem, direct: bool = True) -> None:
@@ -134,6 +193,9 @@ class Inbox:
     def _dispatch(self, sender: str, sender_pub: bytes, item: ChatItem) -> None:
         """Hand an item to what handles its kind (heartbeats only update presence)."""
         if item.kind == "heartbeat":
+            return
+        if item.kind == DEVICES_CHANGED:
+            self.changed(sender)
             return
         if item.kind == "receipt":
             self.receipts.on_item(sender, sender_pub, item)

@@ -1,8 +1,9 @@
 """Mailbox pickup: the items others left in our DHT mailbox while we were away.
 
-Each item is opened (sealed to our KEM key, signed by its sender's account key), handed to the
-inbox as an authenticated item (which opens a ``ratchet`` item with the sender's session), and
-deleted from the mailbox; whispers it stored are receipted to their senders (see
+Each item sealed to this device's KEM key (signed by its sender's account key) is opened,
+handed to the inbox as an authenticated item (which opens a ``ratchet`` item with the sender's
+session), and deleted from the mailbox; an item sealed to another device of the account is
+left for it. Whispers it stored are receipted to their senders (see
 :mod:`ohtchat.chat.receipts`).
 """
 
@@ -51,12 +52,14 @@ class Pickup:
         new, done = 0, []
         picked: dict[str, list[str]] = {}
         for item_id, box in items:
-            done.append(item_id)
             try:
                 sender_pub, item = open_item(self.account.kem.secret, box)
             except ProtocolError as exc:
-                log.debug("dropping a bad mailbox item: %s", exc)  # junk is cheap to send
+                # Sealed to another device of our account (each has its own prekey), or junk:
+                # left for that device; either way it expires with the mailbox's TTL.
+                log.debug("leaving a mailbox item this device cannot open: %s", exc)
                 continue
+            done.append(item_id)
             if item.to != me:
                 continue
             before = self.store.message_count()

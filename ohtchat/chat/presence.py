@@ -94,6 +94,9 @@ class Presence:
     ts: float
     #: The account's signature over ``kem_pub`` (the prekey bundle's, docs/protocol.md §15.3).
     kem_sig: bytes = b""
+    #: The device's node public key (from the certificate): which device of the account this
+    #: record is for (docs/devices.md).
+    node_public: bytes = b""
 
     def to_value(self, cert: bytes, kem_sig: bytes) -> bytes:
         """The DHT value for this presence (with the certificate and prekey signature)."""
@@ -183,4 +186,5 @@ def parse_presence(acct_id: str, owner: bytes, value: bytes, now: float) -> Pres
         kem_pub,
         float(obj["ts"]),
         obj["kem_sig"],
+        cert.node_public,
     )

@@ -4,11 +4,14 @@ The item we mean to send (a whisper, a contact request or acceptance) is encoded
 ``chat_deliver`` body, encrypted with the ratchet session for its recipient account
 (docs/protocol.md §15) and carried as the outer item (docs/protocol.md §12.4)::
 
-    {kind: "ratchet", msg_id (= the inner item's), to, sent_at, text: "", extra: {r: bin}}
+    {kind: "ratchet", msg_id (= the inner item's), to, sent_at, text: "",
+     extra: {r: bin, d: bin 32 (the sending device's node key)}}
 
 The outer item then travels like any other: ``chat_deliver`` over a session, else signed and
-sealed into the recipient's mailbox. Sessions are kept per (local account, peer account) in the
-encrypted store (setting ``ratchet.<our id>.<peer id>`` = the serialized state), written after
+sealed into the recipient's mailbox. An account may have several devices (docs/devices.md),
+each with its own prekey, so a session is between two *devices*: kept per (local account, peer
+account, peer device) in the encrypted store (setting ``ratchet.<our id>.<peer id>.<device
+id>`` = the serialized state; the device id is the node id of the peer device), written after
 every successful encrypt **before** the message leaves and after every successful decrypt; the
 handshake ids we accepted are kept (bounded) in ``ratchet.<our id>.seen``.
 """
@@ -21,6 +24,7 @@ from typing import Any
 from ohtchat.chat.accounts import LocalAccount
 from ohtchat.chat.envelopes import MAX_ITEM_BYTES, ChatItem
 from ohtchat.chat.presence import Presence
+from ohtchat.crypto.ids import node_id
 from ohtchat.crypto.keys import account_id
 from ohtchat.ratchet import (
     NewHandshake,
@@ -51,9 +55,15 @@ STATE_PREFIX = "ratchet."
 MAX_SEEN = 1024
 
 
-def state_key(own: str, peer: str) -> str:
-    """The store setting holding our account ``own``'s session with account ``peer``."""
-    return f"{STATE_PREFIX}{own}.{peer}"
+def state_key(own: str, peer: str, device: bytes) -> str:
+    """The store setting holding our account ``own``'s session with the device (node key)
+    ``device`` of account ``peer``."""
+    return f"{STATE_PREFIX}{own}.{peer}.{node_id(device):064x}"
+
+
+def sending_device(outer: ChatItem) -> bytes:
+    """The sending device's node key named by a ``ratchet`` item (its ``d`` field)."""
+    return Fields(outer.extra, "req.p.extra").bytes_("d", 32)
 
 
 def seen_key(own: str) -> str:
@@ -78,9 +88,9 @@ class Ratchets:
         self.me = account.account_id
 
     # ------------------------------------------------------------------ state
-    def session(self, peer: str) -> Session | None:
-        """The stored session with ``peer`` (``None`` if none, or unreadable)."""
-        blob = self.store.get_setting(state_key(self.me, peer))
+    def session(self, peer: str, device: bytes) -> Session | None:
+        """The stored session with ``peer``'s ``device`` (``None`` if none, or unreadable)."""
+        blob = self.store.get_setting(state_key(self.me, peer, device))
         if not isinstance(blob, bytes):
             return None
         try:
@@ -92,12 +102,13 @@ class Ratchets:
             return None  # kept for another local account
         return session
 
-    def _save(self, peer: str, session: Session) -> None:
-        self.store.set_setting(state_key(self.me, peer), session.to_bytes())
+    def _save(self, peer: str, device: bytes, session: Session) -> None:
+        self.store.set_setting(state_key(self.me, peer, device), session.to_bytes())
 
-    def reset(self, peer: str) -> None:
-        """Forget the session with ``peer``: the next item starts a new handshake."""
-        self.store.delete_setting(state_key(self.me, peer))
+    def reset(self, peer: str, device: bytes) -> None:
+        """Forget the session with ``peer``'s ``device``: the next item starts a new
+        handshake."""
+        self.store.delete_setting(state_key(self.me, peer, device))
 
     def _seen(self) -> list[bytes]:
         blob = self.store.get_setting(seen_key(self.me))
@@ -111,21 +122,23 @@ class Ratchets:
 
     # ------------------------------------------------------------------ sending
     def seal(self, presence: Presence, item: ChatItem) -> ChatItem:
-        """The ``ratchet`` item carrying ``item`` to ``presence``'s account. The session state
-        is stored before this returns (so before the item can leave)."""
-        peer = presence.account_id
-        session = self.session(peer)
+        """The ``ratchet`` item carrying ``item`` to the device of ``presence``. The session
+        state is stored before this returns (so before the item can leave)."""
+        peer, device = presence.account_id, presence.node_public
+        session = self.session(peer, device)
         if session is None:
             bundle = PrekeyBundle(presence.account_pub, presence.kem_pub, presence.kem_sig)
             session = Session.initiate(self.account.key, bundle, randomness=self.randomness)
         message = session.encrypt(pack(item.body()))
-        self._save(peer, session)
-        return ChatItem(RATCHET_KIND, item.msg_id, item.to, item.sent_at, "", {"r": message})
+        self._save(peer, device, session)
+        extra = {"r": message, "d": self.account.node_key.public}
+        return ChatItem(RATCHET_KIND, item.msg_id, item.to, item.sent_at, "", extra)
 
     # ------------------------------------------------------------------ receiving
-    def open(self, sender_pub: bytes, outer: ChatItem) -> ChatItem:
-        """The inner item of a ``ratchet`` item from ``sender_pub`` (authenticated by the
-        session or the mailbox signature). Raises :class:`RatchetError` (the state is then
+    def open(self, sender_pub: bytes, outer: ChatItem, device: bytes) -> ChatItem:
+        """The inner item of a ``ratchet`` item from ``sender_pub``'s ``device`` (both
+        authenticated: by the session, or by the mailbox signature and the item's ``d``).
+        Raises :class:`RatchetError` (the state is then
         unchanged) or :class:`MalformedMessage` (a bad inner item, after the state advanced:
         the message key is spent either way)."""
         sender = account_id(sender_pub)
@@ -133,20 +146,22 @@ class Ratchets:
         info = peek(message)  # MalformedRatchetMessage on a bad version, kind or length
         if info.sender is not None and info.sender != sender_pub:
             raise MalformedMessage("ratchet message: the initial message names another account")
-        session = self.session(sender)
+        session = self.session(sender, device)
         try:
             if session is None:
-                raise UnknownHeader("no session with this account")
+                raise UnknownHeader("no session with this device")
             plaintext = session.decrypt(message)
         except (NewHandshake, UnknownHeader):
             if info.handshake_id is None:
                 raise
-            session, plaintext = self._accept(session, message, info.handshake_id)
+            session, plaintext = self._accept(session, message, info.handshake_id, device)
         else:
-            self._save(sender, session)
+            self._save(sender, device, session)
         return _inner(plaintext, outer)
 
-    def _accept(self, current: Session | None, message: bytes, hid: bytes) -> tuple[Session, bytes]:
+    def _accept(
+        self, current: Session | None, message: bytes, hid: bytes, device: bytes
+    ) -> tuple[Session, bytes]:
         """A new handshake from the peer: accept it, and replace our session unless both sides
         started one at once and ours has the smaller id (§15.8)."""
         new, plaintext = Session.accept(
@@ -159,7 +174,7 @@ class Ratchets:
         self._remember(hid)
         keep_ours = current is not None and current.awaiting_reply and current.handshake_id < hid
         if not keep_ours:
-            self._save(account_id(new.peer_account), new)
+            self._save(account_id(new.peer_account), device, new)
         return new, plaintext
 
     def safety_number(self, peer_public: bytes) -> str:

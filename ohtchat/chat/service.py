@@ -22,6 +22,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from ohtchat.api.bus import EventBus
+from ohtchat.api.events import ContactEvent
 from ohtchat.api.views import MessageView
 from ohtchat.chat.accounts import LocalAccount
 from ohtchat.chat.channels import Channels
@@ -37,10 +38,12 @@ from ohtchat.chat.inbox import Inbox, default_limiter
 from ohtchat.chat.liveness import Liveness
 from ohtchat.chat.mailbox import Pickup
 from ohtchat.chat.names import NameBook
+from ohtchat.chat.news import DeviceNews
 from ohtchat.chat.ports import Now, Requester, Sleep
 from ohtchat.chat.presence import DhtApi, Presence
 from ohtchat.chat.ratchets import Ratchets
 from ohtchat.chat.receipts import Receipts
+from ohtchat.chat.sync import DeviceSync
 from ohtchat.chat.tasks import Background
 from ohtchat.chat.tickets import Tickets
 from ohtchat.chat.whispers import Whispers
@@ -92,7 +95,7 @@ class ChatService:
         self.devices = DeviceDirectory(account, store, dht, now=now)
         self.liveness = Liveness(store, bus, interval=heartbeat_interval, now=now, sleep=sleep)
         self.messages = Conversations(store, bus, self.me, self.names)
-        #: The pairwise double ratchets (whispers and contact items), kept in the store.
+        #: The double ratchets with every peer device (whispers, contact items), in the store.
         self.ratchets = Ratchets(account, store)
         #: Contact tickets: ours for contacts' deposits, theirs for our deposits (kept in store).
         self.tickets = Tickets(account, store, revoke=self._revoke)
@@ -101,6 +104,7 @@ class ChatService:
             pool,
             dht,
             self.directory,
+            self.devices,
             self.ratchets,
             self.tickets,
             on_answer=self.liveness.answered,
@@ -138,6 +142,25 @@ class ChatService:
             now=now,
         )
         self.receipts = Receipts(self.me, store, self.delivery, self.messages, now)
+        #: Sent messages, read state and contacts, to and from our other devices.
+        self.sync = DeviceSync(
+            self.me,
+            store,
+            self.devices,
+            self.delivery,
+            spawn=self.tasks.spawn,
+            now=now,
+            on_message=self.messages.emit_message,
+            on_contact=self._contact_synced,
+        )
+        #: What happens when a device list changes (ours or a peer's).
+        self.device_news = DeviceNews(
+            account, store, bus, self.devices, self.delivery, spawn=self.tasks.spawn, now=now
+        )
+        self.messages.on_final = self.sync.sent
+        self.contacts.on_change = self.sync.contact
+        self.devices.on_unlink = self.device_news.unlinked
+        self.devices.on_new_device = self.device_news.new_device
         #: Per-sender token bucket on incoming items (burst 30, then 2 per second).
         self.limiter = default_limiter()
         self.inbox = Inbox(
@@ -149,10 +172,13 @@ class ChatService:
             channels=self.channels,
             receipts=self.receipts,
             ratchets=self.ratchets,
+            devices=self.devices,
+            sync=self.sync,
             keys=self.contacts,
             now=now,
             limiter=self.limiter,
         )
+        self.inbox.on_devices_changed = self.device_news.changed
         self.pickup = Pickup(account, store, dht, self.inbox, self.receipts, self.tasks.spawn)
         self.heartbeats = Heartbeats(
             store,
@@ -225,12 +251,32 @@ class ChatService:
 
     # ------------------------------------------------------------------ presence and names
     async def publish_presence(self) -> None:
-        """Publish (or refresh) our presence record, then our device list."""
-        await self.directory.publish()
+        """Publish (or refresh) our device list, then our presence records (none once this
+        device was unlinked: it no longer speaks for the account)."""
         try:
             await self.devices.publish()
-        except Exception as exc:  # best effort: presence is what peers need today
+        except Exception as exc:  # best effort: peers without our list reach our presence
             log.info("could not publish the device list: %s", exc)
+        if self.devices.unlinked:
+            self.device_news.say_unlinked()
+            return
+        await self.directory.publish()
+
+    # ------------------------------------------------------------------ devices
+    def _contact_synced(self, acct: str) -> None:
+        try:
+            c = self.store.get_contact(acct)
+        except KeyError:
+            self.bus.publish(ContactEvent(acct, "", "removed"))
+            return
+        self.bus.publish(ContactEvent(acct, c.name, c.state))
+
+    def mark_read(self, conversation: str) -> int:
+        """Mark a conversation read here and on our other devices; how many were unread."""
+        count = self.store.mark_read(conversation)
+        if count:
+            self.sync.read(conversation)
+        return count
 
     async def lookup(self, acct_id: str, fresh: bool = False) -> Presence:
         """The verified presence of an account (:class:`ChatError` if none); cached."""

@@ -1,8 +1,8 @@
 """The declarative table of every console command: group, arguments, help and an example.
 
-The table is data, not code: the parser, the completion, ``/help`` and docs/commands.md all
-read it. Help texts are marked with ``N_`` and translated when shown, so switching the
-language at runtime switches the help.
+The table is data (its shapes: :mod:`ohtchat.commands.model`): the parser, the completion,
+``/help`` and docs/commands.md read it. Help texts are marked with ``N_`` and translated when
+shown, so switching the language at runtime switches the help.
 
 ``/delete`` is the DHT's (``/delete KEY``, as in the seed's DHT group). The seed's ACCOUNT
 ``/delete`` is spelled ``/delaccount ID`` here: one name, one meaning, no guessing from the
@@ -12,114 +12,24 @@ shape of the argument (a DHT key may well look like an account id).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import Enum
 
-from ohtchat.i18n import N_, _
+from ohtchat.commands.model import ArgKind, ArgSpec, CommandSpec, Completion, Group, shape_problems
+from ohtchat.commands.model import arg as _a
+from ohtchat.commands.model import cmd as _cmd
+from ohtchat.i18n import N_
 
-
-class Group(Enum):
-    """The command groups of ``/help``, in display order; values are translatable titles."""
-
-    CONFIG = N_("Configuration")
-    TOR = N_("Tor")
-    NETWORK = N_("Network")
-    DHT = N_("DHT")
-    WEBUI = N_("Web UI")
-    ACCOUNT = N_("Accounts")
-    CONTACTS = N_("Contacts")
-    CHANNELS = N_("Channels")
-    FILES = N_("Files")
-    GENERAL = N_("General")
-
-    @property
-    def title(self) -> str:
-        """The localized group title."""
-        return _(self.value)
-
-
-class ArgKind(Enum):
-    """How an argument is read and checked."""
-
-    TEXT = "text"  # one word; quote it to include spaces
-    INT = "int"  # a decimal integer, optionally bounded
-    ID = "id"  # an account/contact/channel id, a unique hex prefix, or a local name
-    ADDRESS = "address"  # a v3 .onion address, HOST:PORT, or an in-memory node name
-    REST = "rest"  # the rest of the line, verbatim (spaces and quotes kept)
-
-
-class Completion(Enum):
-    """What Tab offers for an argument; a :class:`CompletionSource` supplies the values."""
-
-    NONE = "none"
-    COMMAND = "command"
-    ACCOUNT = "account"  # local accounts
-    CONTACT = "contact"  # saved contacts
-    KNOWN_ACCOUNT = "known_account"  # local accounts and contacts
-    CHANNEL = "channel"  # known channels
-    CONVERSATION = "conversation"  # contacts and channels
-    CONFIG_KEY = "config_key"
-    PEER = "peer"  # addresses of known peers
-
-
-@dataclass(frozen=True)
-class ArgSpec:
-    """One argument: ``name`` keys the parsed dict; ``metavar`` is shown (translated)."""
-
-    name: str
-    kind: ArgKind
-    metavar: str
-    optional: bool = False
-    choices: tuple[str, ...] = ()
-    default: str | int | None = None
-    completion: Completion = Completion.NONE
-    minimum: int | None = None
-    maximum: int | None = None
-
-    @property
-    def shown(self) -> str:
-        """The localized placeholder: ``start|stop`` for choices, else the metavar."""
-        return "|".join(self.choices) if self.choices else _(self.metavar)
-
-
-@dataclass(frozen=True)
-class CommandSpec:
-    """One console command."""
-
-    name: str
-    group: Group
-    help: str  # N_-marked English; translate with ``_()`` when shown
-    example: str
-    args: tuple[ArgSpec, ...] = ()
-    aliases: tuple[str, ...] = field(default=())
-
-    @property
-    def summary(self) -> str:
-        """The localized one-line help."""
-        return _(self.help)
-
-    @property
-    def rest_index(self) -> int | None:
-        """The position of the rest-of-line argument, if any."""
-        for i, arg in enumerate(self.args):
-            if arg.kind is ArgKind.REST:
-                return i
-        return None
-
-
-def _a(
-    name: str,
-    kind: ArgKind,
-    metavar: str,
-    completion: Completion = Completion.NONE,
-    *,
-    optional: bool = False,
-    choices: tuple[str, ...] = (),
-    default: str | int | None = None,
-    minimum: int | None = None,
-    maximum: int | None = None,
-) -> ArgSpec:
-    return ArgSpec(name, kind, metavar, optional, choices, default, completion, minimum, maximum)
+__all__ = [
+    "COMMANDS",
+    "ArgKind",
+    "ArgSpec",
+    "CommandSpec",
+    "Completion",
+    "Group",
+    "by_group",
+    "command_names",
+    "get_spec",
+    "table_problems",
+]
 
 
 _T, _I, _ID, _AD, _R = ArgKind.TEXT, ArgKind.INT, ArgKind.ID, ArgKind.ADDRESS, ArgKind.REST
@@ -131,17 +41,7 @@ MESSAGE, NAME = N_("MESSAGE"), N_("NAME")
 
 _MSG = _a("message", _R, MESSAGE)
 _ACTION = ("start", "stop", "status")
-
-
-def _cmd(
-    name: str,
-    group: Group,
-    help: str,
-    example: str,
-    *args: ArgSpec,
-    aliases: tuple[str, ...] = (),
-) -> CommandSpec:
-    return CommandSpec(name, group, help, example, tuple(args), aliases)
+_LINK_ACTION = ("new", "confirm", "cancel", "status")
 
 
 G = Group
@@ -394,6 +294,31 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/cancel 5d41",
         _a("id", _ID, ID),
     ),
+    # DEVICES
+    _cmd(
+        "link",
+        G.DEVICES,
+        N_("Link a new device: make a code, confirm the digits it shows, or cancel"),
+        "/link confirm 123456",
+        _a("action", _T, N_("ACTION"), choices=_LINK_ACTION, optional=True, default="new"),
+        _a("digits", _T, N_("DIGITS"), optional=True),
+    ),
+    _cmd(
+        "joinlink",
+        G.DEVICES,
+        N_("Make this fresh node a device of your account, with a code from /link"),
+        "/joinlink ohtchat-link:abcd laptop",
+        _a("code", _T, N_("CODE")),
+        _a("name", _T, N_("NAME"), optional=True),
+    ),
+    _cmd("devices", G.DEVICES, N_("List your account's devices"), "/devices"),
+    _cmd(
+        "unlink",
+        G.DEVICES,
+        N_("Remove a device (name or node id prefix) from your account"),
+        "/unlink laptop",
+        _a("device", _T, N_("DEVICE")),
+    ),
     # GENERAL
     _cmd(
         "status",
@@ -408,6 +333,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/history alice 50",
         _a("conversation", _ID, N_("CONVERSATION"), _C.CONVERSATION, optional=True),
         _a("count", _I, "N", optional=True, minimum=1, maximum=100_000),
+    ),
+    _cmd(
+        "fetchhistory",
+        G.GENERAL,
+        N_("Receive past messages from another device of your account (end-to-end encrypted)"),
+        "/fetchhistory laptop 5000",
+        _a("device", _T, N_("DEVICE"), optional=True),
+        _a("limit", _I, N_("LIMIT"), optional=True, minimum=1, maximum=100_000),
     ),
     _cmd(
         "search",
@@ -457,24 +390,5 @@ def by_group() -> Iterator[tuple[Group, list[CommandSpec]]]:
 
 
 def table_problems() -> list[str]:
-    """Shape rules the parser relies on; the test suite asserts this is empty.
-
-    At most one rest-of-line argument; arguments before it are required; arguments after it
-    are required single words (taken from the end of the line); optional arguments come last.
-    """
-    problems = []
-    for spec in COMMANDS:
-        rest = spec.rest_index
-        kinds = [a.kind for a in spec.args]
-        if kinds.count(ArgKind.REST) > 1:
-            problems.append(f"/{spec.name}: more than one rest argument")
-        seen_optional = False
-        for i, arg in enumerate(spec.args):
-            if seen_optional and not arg.optional:
-                problems.append(f"/{spec.name}: required {arg.name} after an optional argument")
-            seen_optional |= arg.optional
-            if rest is not None and i != rest and arg.optional:
-                problems.append(f"/{spec.name}: optional {arg.name} beside a rest argument")
-            if rest is not None and i > rest and arg.kind not in (ArgKind.TEXT, ArgKind.ID):
-                problems.append(f"/{spec.name}: {arg.name} after the rest must be a word")
-    return problems
+    """Shape rules the parser relies on, broken by the table (the suite asserts none)."""
+    return shape_problems(COMMANDS)

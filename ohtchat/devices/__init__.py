@@ -1,5 +1,5 @@
-"""Several devices per account: the signed device list, device presence, one-time link codes
-and their proofs (sans-IO; docs/devices.md)."""
+"""Several devices per account: the signed device list, one-time link codes and their proofs
+(sans-IO; docs/devices.md)."""
 
 from ohtchat.devices.devicelist import MAX_DEVICES, MAX_REVOKED, DeviceEntry, DeviceList
 from ohtchat.devices.errors import DeviceError, LinkRefused
@@ -12,7 +12,6 @@ from ohtchat.devices.link import (
     link_proof,
     verification_string,
 )
-from ohtchat.devices.presence import DevicePresence, device_presence_key
 
 __all__ = [
     "CODE_PREFIX",
@@ -23,11 +22,9 @@ __all__ = [
     "DeviceEntry",
     "DeviceError",
     "DeviceList",
-    "DevicePresence",
     "LinkCode",
     "LinkRefused",
     "PendingLink",
-    "device_presence_key",
     "link_proof",
     "verification_string",
 ]

@@ -134,6 +134,28 @@ class DeviceList:
         revoked = (*self.revoked, node_public)[-MAX_REVOKED:]
         return DeviceList(self.account_public, devices, revoked)
 
+    def remove(self, node_public: bytes) -> DeviceList:
+        """The list without that device, not revoked (a device that moved to a new node key
+        with ``/newonions`` drops its old entry this way)."""
+        devices = tuple(d for d in self.devices if d.node_public != node_public)
+        return DeviceList(self.account_public, devices, self.revoked)
+
+    def merge(self, other: DeviceList) -> DeviceList:
+        """Both lists in one: every revoked key of either stays revoked, every other device of
+        either is listed (the newer entry for a key wins). Devices of one account may change
+        the list at once; merging before each write makes their writes converge."""
+        if other.account_public != self.account_public:
+            raise DeviceError("cannot merge the device lists of two accounts")
+        revoked = tuple(dict.fromkeys((*self.revoked, *other.revoked)))[-MAX_REVOKED:]
+        gone = set(revoked)
+        entries: dict[bytes, DeviceEntry] = {}
+        for d in (*self.devices, *other.devices):
+            known = entries.get(d.node_public)
+            if d.node_public not in gone and (known is None or d.cert.issued > known.cert.issued):
+                entries[d.node_public] = d
+        devices = tuple(sorted(entries.values(), key=lambda d: (d.added, d.node_public)))
+        return DeviceList(self.account_public, devices[:MAX_DEVICES], revoked)
+
 
 def _key(raw: Any, where: str) -> bytes:
     if not isinstance(raw, bytes) or len(raw) != 32:

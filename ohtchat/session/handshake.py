@@ -21,7 +21,7 @@ import hmac
 import os
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ohtchat.crypto import kem
@@ -244,6 +244,7 @@ class Initiator:
             self.peer_onion, SIG_RESPONDER, self._transcript, cert, sig, int(self.now())
         )
         i2r, r2i, sid = self._keys
+        peer = replace(peer, binding=self._transcript)
         self.result = HandshakeResult(peer, i2r, r2i, sid, self._transcript)
         self._state = "done"
 
@@ -320,6 +321,7 @@ class Responder:
         )
         peer = _verify_peer(onion_i, SIG_INITIATOR, t, cert_i, sig_i, int(self.now()))
         i2r, r2i, sid = derive_keys(ss_to_i, ss_to_r, t)
+        peer = replace(peer, binding=t)
         self.result = HandshakeResult(peer, r2i, i2r, sid, t)
         self._state = "done"
         cert = self.me.cert.to_bytes()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ohtchat.crypto.ids import node_id
 from ohtchat.crypto.keys import AccountKey, NodeCertificate, NodeKey
@@ -45,6 +45,9 @@ class PeerIdentity:
     onion: str
     node_public: bytes
     cert: NodeCertificate
+    #: The session binding: the handshake's transcript hash, the same on both ends and unique
+    #: to this session (a proof that includes it cannot be replayed on another session).
+    binding: bytes = field(default=b"", compare=False, repr=False)
 
     @property
     def node_id(self) -> int:

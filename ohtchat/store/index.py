@@ -140,6 +140,13 @@ class MessageIndex:
         start = max(0, end - limit)
         return [self.by_id[k[1]] for k in reversed(keys[start:end])]
 
+    def page_all(self, limit: int, before: str | None) -> list[Message]:
+        """Up to ``limit`` messages of every conversation, newest first, older than message
+        ``before`` if given (a cursor over the whole history)."""
+        keys = self._all
+        end = len(keys) if before is None else bisect.bisect_left(keys, self.get(before).sort_key)
+        return [self.by_id[k[1]] for k in reversed(keys[max(0, end - limit) : end])]
+
     def oldest_beyond(self, conversation: str, keep: int) -> list[str]:
         """Ids of a conversation's messages older than its newest ``keep``, oldest first."""
         keys = self._conv.get(conversation, [])

@@ -210,6 +210,12 @@ class Store(StoreState):
         self._live()
         return self._index.history(conversation, max(0, limit), before)
 
+    def all_history(self, limit: int = 50, before: str | None = None) -> list[Message]:
+        """A page of every conversation at once, newest first; ``before`` as in :meth:`history`
+        (``RecordNotFound`` if no message has that id)."""
+        self._live()
+        return self._index.page_all(max(0, limit), before)
+
     def conversations(self) -> list[ConversationInfo]:
         """All conversations with their newest message and unread count, newest first."""
         return self._index.conversations()

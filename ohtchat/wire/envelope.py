@@ -21,7 +21,7 @@ import msgpack
 
 from ohtchat.wire.errors import MalformedMessage, UnsupportedVersion
 
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 _LIMITS = {
     "max_str_len": 64 * 1024,
     "max_bin_len": 256 * 1024,

@@ -73,12 +73,17 @@ def test_over_a_session_chat_deliver_answers_receipt_or_a_named_error() -> None:
         with pytest.raises(RpcError) as info:
             await deliver(item(bob.id))
         assert info.value.code == "bad_request" and "ratchet" in info.value.detail
+        device = sealed["extra"]["d"]
+        assert device == alice.account.node_key.public  # the sending device is named
         with pytest.raises(RpcError) as info:
-            await deliver({**sealed, "extra": {"r": bytes(3000)}})
+            await deliver({**sealed, "extra": {"r": bytes(3000), "d": device}})
         assert info.value.code == "undecryptable"
         with pytest.raises(RpcError) as info:
-            await deliver({**sealed, "extra": {"r": "text"}})
+            await deliver({**sealed, "extra": {"r": "text", "d": device}})
         assert info.value.code == "bad_request" and "'r'" in info.value.detail
+        with pytest.raises(RpcError) as info:  # another device than the session's
+            await deliver({**sealed, "extra": {**sealed["extra"], "d": bytes(32)}})
+        assert info.value.code == "bad_request" and ".d" in info.value.detail
         with pytest.raises(RpcError) as info:
             await deliver({**item(bob.id), "sent_at": "yesterday"})
         assert info.value.code == "bad_request" and "sent_at" in info.value.detail

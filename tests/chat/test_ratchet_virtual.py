@@ -21,7 +21,7 @@ from tests.chat.virtual import ChatNet, ChatPeer, simulate
 
 def session(peer: ChatPeer, other: ChatPeer) -> Session:
     """``peer``'s stored session with ``other``."""
-    blob = peer.store.get_setting(state_key(peer.id, other.id))
+    blob = peer.store.get_setting(state_key(peer.id, other.id, other.account.node_key.public))
     assert isinstance(blob, bytes), f"{peer.name} has no session with {other.name}"
     return Session.from_bytes(blob)
 
@@ -45,7 +45,7 @@ def test_whispers_travel_in_the_ratchet_and_the_state_survives_a_restart() -> No
         sent = record_sent(alice)
         assert (await alice.chat.whisper(bob.id, "hello bob")).state is MessageState.DELIVERED
         (item,) = sent
-        assert item["kind"] == "ratchet" and item["text"] == "" and set(item["extra"]) == {"r"}
+        assert item["kind"] == "ratchet" and item["text"] == "" and set(item["extra"]) == {"r", "d"}
         assert b"hello bob" not in pack(item)
         assert peek(item["extra"]["r"]).sender == alice.account.key.public  # an initial message
         hid = session(alice, bob).handshake_id
@@ -133,7 +133,7 @@ def test_a_lost_state_is_healed_by_a_new_handshake() -> None:
         old = session(alice, bob).handshake_id
         # Bob loses his state: alice's next ratchet message is unreadable to him; he answers
         # "undecryptable", alice starts a new handshake and sends the item again in it.
-        bob.store.delete_setting(state_key(bob.id, alice.id))
+        bob.store.delete_setting(state_key(bob.id, alice.id, alice.account.node_key.public))
         assert (await alice.chat.whisper(bob.id, "a2")).state is MessageState.DELIVERED
         new = session(alice, bob).handshake_id
         assert new != old and session(bob, alice).handshake_id == new
@@ -141,7 +141,7 @@ def test_a_lost_state_is_healed_by_a_new_handshake() -> None:
         assert (await alice.chat.whisper(bob.id, "a3")).state is MessageState.DELIVERED
         # Through the mailbox, bob cannot answer: the unreadable item is dropped, and bob's
         # next item opens a new handshake, which alice accepts in place of her session.
-        bob.store.delete_setting(state_key(bob.id, alice.id))
+        bob.store.delete_setting(state_key(bob.id, alice.id, alice.account.node_key.public))
         await net.stop(bob)
         await net.settle()
         await net.until(lambda: net.finds(alice, bob), "bob's presence")

@@ -134,18 +134,20 @@ def test_an_item_delivered_twice_is_kept_once() -> None:
 def test_a_recipient_that_moved_is_found_again() -> None:
     async def scenario(net: ChatNet) -> None:
         alice, bob, _carol = await net.ring("alice", "bob", "carol")
-        bob.chat.directory.cache_for = 24 * 3600.0  # bob keeps using what he looked up
         assert (await bob.chat.whisper(alice.id, "before")).state is MessageState.DELIVERED
         old_onion = alice.onion
         await net.stop(alice)
         alice2 = await net.restart(alice, seed=bob, new_onion=True)  # as /newonions does
         assert alice2.onion != old_onion and alice2.id == alice.id
         await net.settle()
-        assert (await bob.chat.lookup(alice.id)).onion == old_onion  # the cached one
-        # bob's cached presence names the old onion: the retry looks again and finds the new.
+        # bob's cached device list still names alice's old node key (the list is cached)
+        (cached,) = (await bob.chat.devices.current(alice.id)).devices
+        assert cached.cert.node_public == alice.account.node_key.public
+        # the delivery to the old device fails: bob reads the list again and finds the new one
         after = await bob.chat.whisper(alice.id, "after")
         assert after.state is MessageState.DELIVERED
-        assert (await bob.chat.lookup(alice.id)).onion == alice2.onion
+        (listed,) = (await bob.chat.devices.current(alice.id)).devices
+        assert listed.cert.node_public == alice2.account.node_key.public
         assert alice2.texts(bob.id) == ["before", "after"]
 
     simulate(scenario)

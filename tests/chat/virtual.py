@@ -31,7 +31,8 @@ from typing import Any, TypeVar
 from ohtchat.api.bus import EventBus
 from ohtchat.api.events import NodeEvent
 from ohtchat.chat.accounts import LocalAccount
-from ohtchat.chat.presence import parse_presence, presence_key
+from ohtchat.chat.devices import device_key
+from ohtchat.chat.presence import parse_presence
 from ohtchat.chat.service import METHODS as CHAT_METHODS
 from ohtchat.chat.service import ChatService
 from ohtchat.chat.tasks import Background
@@ -362,9 +363,10 @@ class ChatNet:
         return problems
 
     async def finds(self, reader: ChatPeer, peer: ChatPeer) -> bool:
-        """Whether ``reader`` finds ``peer``'s presence (naming its onion) in the DHT now."""
+        """Whether ``reader`` finds ``peer``'s device presence (naming its onion) in the DHT
+        now (the device's own record: several devices of one account share ``presence:``)."""
         try:
-            record = await reader.dht.get(presence_key(peer.id))
+            record = await reader.dht.get(device_key(peer.id, peer.account.node_key.public))
         except Exception:  # the DHT's own errors (unavailable, ...): not found yet
             return False
         if record is None:

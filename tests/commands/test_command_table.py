@@ -26,7 +26,8 @@ SEED = {
     ],
     Group.CHANNELS: ["channels", "channel", "join", "leave", "channelcast"],
     Group.FILES: ["send", "files", "accept", "cancel"],
-    Group.GENERAL: ["status", "history", "search", "help", "quit"],
+    Group.DEVICES: ["link", "joinlink", "devices", "unlink"],
+    Group.GENERAL: ["status", "history", "fetchhistory", "search", "help", "quit"],
 }  # fmt: skip
 
 

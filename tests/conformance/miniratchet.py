@@ -103,5 +103,8 @@ def ratchet_item(
         "to": inner["to"],
         "sent_at": inner["sent_at"],
         "text": "",
-        "extra": {"r": initial_message(me, responder, kem_pub, pack(inner))},
+        "extra": {
+            "r": initial_message(me, responder, kem_pub, pack(inner)),
+            "d": bytes(me.node.verify_key),  # the sending device (§12.4, protocol 5)
+        },
     }

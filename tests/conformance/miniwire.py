@@ -37,7 +37,7 @@ from tests.conformance.minicrypto import (
     verify,
 )
 
-VERSION = 4
+VERSION = 5
 MAX_FRAME = 262_144
 HANDSHAKE_MAX_FRAME = 8_192
 HS_LABEL = b"ohtchat handshake v1"

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ohtchat.api.views import StatusView
+from ohtchat.app.linking import LinkHost
+from ohtchat.app.linking_bundle import Bundle
 from ohtchat.app.options import NodeOptions
 from ohtchat.app.resolve import Directory, Ref, Scope, resolve
 from ohtchat.app.stack import NodeStack
@@ -36,6 +38,15 @@ class NodeControl(Protocol):
 
     async def rotate_onion(self) -> NodeIdentity:
         """A new node key and stack (``/newonions``); the new identity."""
+        ...
+
+    @property
+    def linking(self) -> LinkHost:
+        """``/link`` on this device: the pending code and the device answering it."""
+        ...
+
+    async def adopt_account(self, adopted: LocalAccount, bundle: Bundle) -> NodeIdentity:
+        """Run as the account a linked device received (``/joinlink``); the new identity."""
         ...
 
 

@@ -1,6 +1,6 @@
-"""The GENERAL commands: ``/status``, ``/history``, ``/search`` and ``/quit``, and plain text
-typed into the open conversation (:class:`~ohtchat.api.ops.SendText`). ``/help`` is built
-into the dispatcher (:func:`ohtchat.app.dispatch.help_handler`)."""
+"""The GENERAL commands: ``/status``, ``/history``, ``/fetchhistory``, ``/search`` and ``/quit``,
+and plain text typed into the open conversation (:class:`~ohtchat.api.ops.SendText`). ``/help``
+is built into the dispatcher (:func:`ohtchat.app.dispatch.help_handler`)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from ohtchat.app.handlers.contacts import whisper_to
 from ohtchat.app.handlers.context import Context
 from ohtchat.app.handlers.network import broadcast
 from ohtchat.app.resolve import AccountRef, ChannelRef, Scope
+from ohtchat.chat.devices import device_id
+from ohtchat.chat.history import DEFAULT_LIMIT, HistoryError
 from ohtchat.chat.service import ChatError
 from ohtchat.commands.errors import CommandFailed, NotFound
 from ohtchat.i18n import _
@@ -59,11 +61,48 @@ async def history(ctx: Context, args: ops.GetHistory) -> CommandResult:
         conv, msgs = ctx.chat.history(conv, count)
     except ChatError as exc:
         raise NotFound(str(exc)) from exc
-    ctx.store.mark_read(conv)
+    ctx.chat.mark_read(conv)
     return CommandResult.success(
         "\n".join(message_line(ctx, m) for m in msgs) or _("No messages."),
         MessageList(conv, tuple(ctx.chat.message_view(m) for m in msgs)),
     )
+
+
+@HANDLERS.handles(ops.FetchHistory)
+async def fetch_history(ctx: Context, args: ops.FetchHistory) -> CommandResult:
+    """``/fetchhistory [DEVICE] [LIMIT]``: receive past messages from another device of this
+    account (the one named by device name or node id prefix, else the first that answers),
+    over the end-to-end encrypted session between the two devices."""
+    devices = ctx.chat.devices
+    names = {e.node_public: e.name for e in devices.own().devices}
+    online = await devices.presences(ctx.chat.me)
+    ref = (args.device or "").strip().lower()
+    found = [p for p in online if not ref or _is_device(p.node_public, names, ref)]
+    if not found:
+        if ref:
+            raise NotFound(_("No other online device of yours is called {ref}.").format(ref=ref))
+        raise NotFound(_("No other device of yours is online."))
+    if ref and len(found) > 1:
+        raise CommandFailed(_("{ref} names several devices: give more of its id.").format(ref=ref))
+    limit = args.limit or DEFAULT_LIMIT
+    errors = []
+    for p in found:
+        label = f"{device_id(p.node_public)[:8]} {names.get(p.node_public, '')}".strip()
+        try:
+            new = await ctx.stack.history.fetch(p.address, p.onion, limit=limit)
+        except HistoryError as exc:
+            errors.append(f"{label}: {exc}")
+            continue
+        text = _("{count} new message(s) received from device {device}.")
+        return CommandResult.success(
+            text.format(count=new, device=label), received=new, device=device_id(p.node_public)
+        )
+    raise CommandFailed("\n".join(errors), code="unavailable")
+
+
+def _is_device(node_public: bytes, names: dict[bytes, str], ref: str) -> bool:
+    """Whether ``ref`` (lowercase) is the device's name or a prefix of its node id."""
+    return names.get(node_public, "").lower() == ref or device_id(node_public).startswith(ref)
 
 
 @HANDLERS.handles(ops.Search)

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
+from ohtchat.devices import DeviceError, LinkCode
 from ohtchat.i18n import _, ngettext
 
 MIN_PASSPHRASE = 8
@@ -28,10 +29,13 @@ MAX_NAME = 64
 
 @dataclass(frozen=True)
 class FirstRunResult:
-    """What the first-run screen collected: the new account's display name and passphrase."""
+    """What the first-run screen collected: the new account's display name and passphrase,
+    and a link code when the user links this device to an account they have elsewhere (the
+    name then names this device)."""
 
     name: str
     passphrase: str
+    link_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class UnlockResult:
 
 _CSS = """
 #setup-box { width: 72; height: auto; border: round $primary; padding: 0 2; background: $panel; }
-#setup-box > Label { margin-top: 1; }
+#setup-box > Label { margin-top: 0; }
 #setup-box > Input { margin: 0; }
 #setup-box > .setup-title { text-style: bold; color: $accent; margin: 0; }
 #setup-error { color: $error; height: auto; }
@@ -74,6 +78,11 @@ class FirstRunScreen(Screen[FirstRunResult | None]):
             yield Input(password=True, id="setup-pass")
             yield Label(_("Passphrase again"))
             yield Input(password=True, id="setup-pass2")
+            # No label of its own (the form must fit a 30-line terminal): the placeholder says it.
+            yield Input(
+                placeholder=_("Link code (optional: to use an account from another device)"),
+                id="setup-link",
+            )
             yield Static("", id="setup-error")
             with Horizontal(id="setup-buttons"):
                 yield Button(_("Quit"), id="setup-quit")
@@ -96,13 +105,20 @@ class FirstRunScreen(Screen[FirstRunResult | None]):
             ).format(n=MIN_PASSPHRASE)
         if first != second:
             return _("The two passphrases differ.")
-        return FirstRunResult(name, first)
+        code = self.query_one("#setup-link", Input).value.strip()
+        if code:
+            try:
+                LinkCode.parse(code)
+            except DeviceError as exc:
+                return _("The link code is not valid: {error}").format(error=exc)
+        return FirstRunResult(name, first, code)
 
     @on(Button.Pressed, "#setup-ok")
     @on(Input.Submitted)
     def submit(self, event: Button.Pressed | Input.Submitted) -> None:
         """Enter in the last field or the button: dismiss with the values if they are valid."""
-        if isinstance(event, Input.Submitted) and event.input.id != "setup-pass2":
+        last = ("setup-pass2", "setup-link")
+        if isinstance(event, Input.Submitted) and event.input.id not in last:
             self.focus_next()
             return
         outcome = self.validate()
