@@ -317,6 +317,10 @@ class ChatService:
         when it did recently."""
         return self.delivery.failures.get(msg_id)
 
+    def receipted_by(self, msg_id: str) -> tuple[str, ...]:
+        """The device ids that receipted our message ``msg_id`` directly (recent ones)."""
+        return self.delivery.receipts.get(msg_id, ())
+
     async def send_item(self, to: str, item: ChatItem) -> MessageState:
         """Deliver ``item`` directly, else through the mailbox; the resulting state."""
         return await self.delivery.send_item(to, item)

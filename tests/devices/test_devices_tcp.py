@@ -51,6 +51,9 @@ async def test_two_devices_one_account_whispers_sync_and_unlink(tmp_path: Path) 
         # B's whisper shows on A1 and A2.
         sent = await bob.execute(f"/whisper {a_id} hello both")
         assert sent.ok and sent.data["state"] == "delivered", sent.text
+        # receipts per device: both devices receipted it
+        both = {f"{a1.identity.node_id:064x}", f"{a2.identity.node_id:064x}"}
+        assert set(sent.data["devices"]) == both and "2 devices" in sent.text
         await eventually(lambda: "hello both" in texts(a1, b_id), "A1 has bob's whisper")
         await eventually(lambda: "hello both" in texts(a2, b_id), "A2 has bob's whisper")
 

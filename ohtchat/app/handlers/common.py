@@ -10,7 +10,7 @@ from ohtchat.api.views import MessageSent
 from ohtchat.app.handlers.context import Context
 from ohtchat.chord.rpc import PeerRef
 from ohtchat.crypto.ids import short_id
-from ohtchat.i18n import _, format_datetime
+from ohtchat.i18n import _, format_datetime, ngettext
 from ohtchat.store import Message
 
 
@@ -56,7 +56,15 @@ def sent_result(ctx: Context, msg: Message) -> CommandResult:
                 "Message could not be sent: the recipient is offline and its mailbox "
                 "cannot be reached."
             ),
+            "unlinked": _("Message could not be sent: this device was unlinked from its account."),
         }.get(why, _("Message could not be sent: the recipient is unknown."))
         return CommandResult(False, text, {**data, "error": "undeliverable", "reason": why})
     text = _("Message {state}.").format(state=state_text(state))
-    return CommandResult.success(text, MessageSent(msg.msg_id, msg.conversation, state), **data)
+    # Which devices of the recipient receipted it (an account may have several).
+    devices = ctx.chat.receipted_by(msg.msg_id)
+    if len(devices) > 1:
+        text = ngettext(
+            "Message delivered to {n} device.", "Message delivered to {n} devices.", len(devices)
+        ).format(n=len(devices))
+    sent = MessageSent(msg.msg_id, msg.conversation, state)
+    return CommandResult.success(text, sent, **data, devices=list(devices))
