@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from typing import Any
 
 from ohtchat.api.bus import EventBus
@@ -68,6 +69,8 @@ class Channels:
         self.messages = messages
         self.spawn = spawn
         self.now = now
+        #: Told the id of each channel created, joined or left here (the sync to our devices).
+        self.on_change: Callable[[str], None] | None = None
 
     def listing(self) -> tuple[ChannelView, ...]:
         """Every channel, sorted by name, with its unread count."""
@@ -104,6 +107,8 @@ class Channels:
         self.store.put_channel(ch)
         await self._publish(ch)
         self.bus.publish(ChannelEvent(cid, ch.name, ch.members))
+        if self.on_change is not None:  # our other devices follow
+            self.on_change(ch.channel_id)
         return ch
 
     async def join(self, channel_id: str) -> Channel:
@@ -134,6 +139,8 @@ class Channels:
         await self._publish(ch)
         await self._tell(ch, "channel_join", "", {"channel_name": ch.name})
         self.bus.publish(ChannelEvent(channel_id, ch.name, ch.members))
+        if self.on_change is not None:  # our other devices follow
+            self.on_change(ch.channel_id)
         return ch
 
     async def leave(self, ref: str) -> Channel:
@@ -142,6 +149,8 @@ class Channels:
         await self._tell(ch, "channel_leave", "", {})
         self.store.delete_channel(ch.channel_id)
         self.bus.publish(ChannelEvent(ch.channel_id, ch.name, ()))
+        if self.on_change is not None:  # our other devices follow
+            self.on_change(ch.channel_id)
         return ch
 
     async def cast(self, ref: str, text: str) -> tuple[Message, dict[str, str]]:

@@ -90,7 +90,8 @@ class DeviceDirectory:
         self._decoded: tuple[bytes, DeviceList] | None = None
         self._cache: dict[str, tuple[float, DeviceList]] = {}
         self._presences: dict[bytes, tuple[float, Presence]] = {}
-        #: Told when we unlinked a device (set by the chat service).
+        #: Told when we linked or unlinked a device (set by the chat service).
+        self.on_link: Unlinked | None = None
         self.on_unlink: Unlinked | None = None
         #: Told of each device another device of ours added (set by the chat service).
         self.on_new_device: Callable[[DeviceEntry], None] | None = None
@@ -182,6 +183,8 @@ class DeviceDirectory:
         await self.publish(devices)
         entry = devices.find(node_public)
         assert entry is not None
+        if self.on_link is not None:
+            await self.on_link(node_public)
         return entry
 
     async def unlink(self, node_public: bytes) -> DeviceList:

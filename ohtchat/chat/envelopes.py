@@ -44,6 +44,7 @@ KINDS = (
     "sync_sent",
     "sync_read",
     "sync_contact",
+    "sync_channel",
     "devices_changed",
 )
 ITEM_LABEL = b"ohtchat mailbox item v2\x00"

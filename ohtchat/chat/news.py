@@ -81,17 +81,24 @@ class DeviceNews:
 
         self.spawn(refresh())
 
+    async def linked(self, node_public: bytes) -> None:
+        """We linked a device: tell our contacts, so they deliver to it from now on rather
+        than when their copy of our list gets old (best effort, in the background)."""
+        self._tell_contacts()
+
     async def unlinked(self, node_public: bytes) -> None:
         """We unlinked a device: tell it, our other devices and our contacts, so each reads
         the list again (best effort, in the background)."""
-        now = self.now()
         extra = {"d": self.account.node_key.public}  # names this device (see chat.sync)
-        item = ChatItem(DEVICES_CHANGED, new_msg_id(), self.me, now, "", extra)
+        item = ChatItem(DEVICES_CHANGED, new_msg_id(), self.me, self.now(), "", extra)
         self.spawn(self.delivery.send_item(self.me, item))
         with contextlib.suppress(ChatError):  # no longer listed: reached through its record
             presence = await self.devices.device_presence(self.me, node_public)
             self.spawn(self.delivery.to_device(presence, item))
+        self._tell_contacts()
+
+    def _tell_contacts(self) -> None:
         for c in self.store.contacts():
             if c.state != STRANGER:
-                item = ChatItem(DEVICES_CHANGED, new_msg_id(), c.account_id, now, "", {})
+                item = ChatItem(DEVICES_CHANGED, new_msg_id(), c.account_id, self.now(), "", {})
                 self.spawn(self.delivery.send_item(c.account_id, item))

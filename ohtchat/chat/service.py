@@ -22,7 +22,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from ohtchat.api.bus import EventBus
-from ohtchat.api.events import ContactEvent
+from ohtchat.api.events import ChannelEvent, ContactEvent
 from ohtchat.api.views import MessageView
 from ohtchat.chat.accounts import LocalAccount
 from ohtchat.chat.channels import Channels
@@ -49,7 +49,7 @@ from ohtchat.chat.tickets import Tickets
 from ohtchat.chat.whispers import Whispers
 from ohtchat.ringcast.message import Broadcast
 from ohtchat.session.identity import PeerIdentity
-from ohtchat.store import Contact, Message, MessageState, Store
+from ohtchat.store import Channel, Contact, Message, MessageState, Store
 from ohtchat.wire.envelope import Fields
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,7 @@ class ChatService:
             now=now,
             on_message=self.messages.emit_message,
             on_contact=self._contact_synced,
+            on_channel=self._channel_synced,
         )
         #: What happens when a device list changes (ours or a peer's).
         self.device_news = DeviceNews(
@@ -159,6 +160,8 @@ class ChatService:
         )
         self.messages.on_final = self.sync.sent
         self.contacts.on_change = self.sync.contact
+        self.channels.on_change = self.sync.channel
+        self.devices.on_link = self.device_news.linked
         self.devices.on_unlink = self.device_news.unlinked
         self.devices.on_new_device = self.device_news.new_device
         #: Per-sender token bucket on incoming items (burst 30, then 2 per second).
@@ -270,6 +273,10 @@ class ChatService:
             self.bus.publish(ContactEvent(acct, "", "removed"))
             return
         self.bus.publish(ContactEvent(acct, c.name, c.state))
+
+    def _channel_synced(self, ch: Channel | None, channel_id: str) -> None:
+        members = ch.members if ch is not None else ()
+        self.bus.publish(ChannelEvent(channel_id, ch.name if ch else "", members))
 
     def mark_read(self, conversation: str) -> int:
         """Mark a conversation read here and on our other devices; how many were unread."""

@@ -8,6 +8,8 @@ docs/protocol.md §12.6)::
     sync_sent     {c: conversation, s: state}          text, msg_id, sent_at: the message's
     sync_read     {c: conversation}
     sync_contact  {a: account id, p: bin 32 | "", n: name, st: state, v: verified, rm: bool}
+    sync_channel  {i: channel id, n: name, m: [account id], o: owner, k: bin, cr: created,
+                   rm: bool}
 
 and an account that changed its device list tells its contacts and devices with a
 ``devices_changed`` item (empty ``extra``), so they read the list again. Sync items are only
@@ -27,7 +29,7 @@ from ohtchat.chat.devices import DeviceDirectory
 from ohtchat.chat.envelopes import ChatItem
 from ohtchat.chat.ports import Now, Sender, Spawn
 from ohtchat.crypto.keys import account_id
-from ohtchat.store import Contact, Message, MessageState, Store
+from ohtchat.store import Channel, Contact, Message, MessageState, Store
 from ohtchat.wire.envelope import Fields
 from ohtchat.wire.errors import MalformedMessage
 
@@ -36,9 +38,12 @@ log = logging.getLogger(__name__)
 SYNC_SENT = "sync_sent"
 SYNC_READ = "sync_read"
 SYNC_CONTACT = "sync_contact"
+SYNC_CHANNEL = "sync_channel"
 DEVICES_CHANGED = "devices_changed"
 #: The kinds taken only from our own devices.
-SYNC_KINDS = frozenset({SYNC_SENT, SYNC_READ, SYNC_CONTACT})
+SYNC_KINDS = frozenset({SYNC_SENT, SYNC_READ, SYNC_CONTACT, SYNC_CHANNEL})
+#: The most members a synced channel lists (a channel's own bound).
+MAX_MEMBERS = 256
 #: The longest conversation id, account id or name in a sync item.
 MAX_REF = 128
 #: Outgoing message states a sync_sent item may carry, and their order (a later one wins).
@@ -63,6 +68,7 @@ class DeviceSync:
         now: Now,
         on_message: Callable[[Message], None],
         on_contact: Callable[[str], None],
+        on_channel: Callable[[Channel | None, str], None],
     ) -> None:
         self.me = me
         self.store = store
@@ -74,6 +80,8 @@ class DeviceSync:
         self.on_message = on_message
         #: Tells the UIs a contact changed (by account id).
         self.on_contact = on_contact
+        #: Tells the UIs a channel was joined (the channel) or left (``None``, its id).
+        self.on_channel = on_channel
 
     # ------------------------------------------------------------------ outgoing
     def _send(self, item: ChatItem) -> None:
@@ -111,6 +119,23 @@ class DeviceSync:
             extra = {"a": acct, "p": b"", "n": "", "st": "", "v": "", "rm": True}
         self._send(ChatItem(SYNC_CONTACT, _new_id(), self.me, self.now(), "", extra))
 
+    def channel(self, channel_id: str) -> None:
+        """The channel ``channel_id`` was created, joined or left here."""
+        try:
+            ch = self.store.get_channel(channel_id)
+            extra: dict[str, Any] = {
+                "i": channel_id,
+                "n": ch.name,
+                "m": list(ch.members),
+                "o": ch.owner,
+                "k": ch.key,
+                "cr": ch.created,
+                "rm": False,
+            }
+        except KeyError:
+            extra = {"i": channel_id, "n": "", "m": [], "o": "", "k": b"", "cr": 0.0, "rm": True}
+        self._send(ChatItem(SYNC_CHANNEL, _new_id(), self.me, self.now(), "", extra))
+
     # ------------------------------------------------------------------ incoming
     def on_item(self, item: ChatItem) -> None:
         """A sync item from another current device of ours (checked by the inbox).
@@ -123,6 +148,8 @@ class DeviceSync:
             self.store.mark_read(f.str_("c", max_len=MAX_REF))
         elif item.kind == SYNC_CONTACT:
             self._on_contact(f)
+        elif item.kind == SYNC_CHANNEL:
+            self._on_channel(f)
 
     def _on_sent(self, item: ChatItem, conversation: str, state_text: str) -> None:
         try:
@@ -168,3 +195,41 @@ class DeviceSync:
         )
         self.store.put_contact(contact)
         self.on_contact(acct)
+
+    def _on_channel(self, f: Fields) -> None:
+        cid = f.str_("i", max_len=64, min_len=1)
+        if any(c not in "0123456789abcdef" for c in cid):
+            raise MalformedMessage("sync_channel: 'i' must be lowercase hex")
+        if f.bool_("rm"):
+            self.store.delete_channel(cid)
+            self.on_channel(None, cid)
+            return
+        members = f.list_("m", max_len=MAX_MEMBERS)
+        owner = f.str_("o", max_len=64)
+        if not all(_is_account(m) for m in members) or (owner and not _is_account(owner)):
+            raise MalformedMessage("sync_channel: 'm' and 'o' must be account ids")
+        created = _time(f, "cr")
+        ch = Channel(
+            cid,
+            f.str_("n", max_len=64),
+            tuple(dict.fromkeys([*members, self.me])),
+            created,
+            owner,
+            f.bytes_("k", max_len=64),
+        )
+        self.store.put_channel(ch)
+        self.on_channel(ch, cid)
+
+
+def _is_account(value: object) -> bool:
+    return (
+        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def _time(f: Fields, key: str) -> float:
+    """A Unix time field (``int`` or ``float``, never ``bool``; finite, not negative)."""
+    raw = f.data.get(key)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw < 1e12:
+        raise MalformedMessage(f"sync_channel: {key!r} must be a time")
+    return float(raw)

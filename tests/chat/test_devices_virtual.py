@@ -10,7 +10,7 @@ import pytest
 from ohtchat.chat.accounts import LocalAccount
 from ohtchat.chat.devices import devices_key
 from ohtchat.chat.errors import ChatError
-from ohtchat.chat.sync import SYNC_SENT
+from ohtchat.chat.sync import SYNC_CONTACT, SYNC_SENT
 from ohtchat.crypto import kem
 from ohtchat.crypto.keys import NodeKey
 from ohtchat.devices import DeviceList
@@ -228,5 +228,95 @@ def test_a_list_that_drops_revocations_is_overwritten_and_new_devices_are_announ
         assert after.is_revoked(gone) and after.find(gone) is None
         notices = [d["text"] for d in a1.bus.of("log") if d.get("topic") == "devices"]
         assert any("not mine" in t and "someone holds your account key" in t for t in notices)
+
+    simulate(scenario)
+
+
+def test_channels_joined_on_one_device_follow_on_the_other() -> None:
+    async def scenario(net: ChatNet) -> None:
+        a1, a2, bob, _carol = await linked_pair(net)
+        ch = await bob.chat.channels.create("lobby")
+        await a2.chat.channels.join(ch.channel_id)
+        await net.until(lambda: _channel(a1, ch.channel_id), "a1 is in the channel too")
+        # bob's channel message reaches both of alice's devices, in the channel
+        await bob.chat.channels.cast(ch.channel_id, "hi lobby")
+        for device in (a1, a2):
+            await net.until(
+                lambda d=device: "hi lobby" in d.texts(ch.channel_id), f"{device.name} has it"
+            )
+        await a1.chat.channels.leave(ch.channel_id)
+        await net.until(lambda: _channel(a2, ch.channel_id) is None, "a2 left too")
+
+    simulate(scenario)
+
+
+def _channel(peer: ChatPeer, channel_id: str) -> object:
+    try:
+        return peer.store.get_channel(channel_id)
+    except KeyError:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "why"),
+    [
+        (SYNC_SENT, {"c": "x", "s": "received"}, "no outgoing state"),
+        (SYNC_SENT, {"c": "x", "s": "lost"}, "unknown state"),
+        (
+            SYNC_CONTACT,
+            {"a": "ab" * 32, "p": bytes(32), "n": "", "st": "", "v": "", "rm": False},
+            "'p'",
+        ),
+        ("sync_channel", {"i": "XYZ", "rm": True}, "hex"),
+        (
+            "sync_channel",
+            {"i": "ab", "n": "", "m": ["not an id"], "o": "", "k": b"", "cr": 1.0, "rm": False},
+            "account ids",
+        ),
+        (
+            "sync_channel",
+            {"i": "ab", "n": "", "m": [], "o": "", "k": b"", "cr": True, "rm": False},
+            "time",
+        ),
+    ],
+)
+def test_a_malformed_sync_item_from_an_own_device_changes_nothing(
+    kind: str, extra: dict[str, object], why: str
+) -> None:
+    async def scenario(net: ChatNet) -> None:
+        a1, a2, _bob, _carol = await linked_pair(net)
+        before = (a1.store.contacts(), a1.store.channels(), a1.store.message_count())
+        item = {
+            "kind": kind,
+            "msg_id": "m" * 8,
+            "to": a1.id,
+            "sent_at": 1.0,
+            "text": "t",
+            "extra": extra,
+        }
+        with pytest.raises(RpcError) as info:
+            await a2.pool.request(a1.address, a1.onion, "chat_deliver", item, 10)
+        assert info.value.code == "bad_request" and why in info.value.detail
+        assert (a1.store.contacts(), a1.store.channels(), a1.store.message_count()) == before
+
+    simulate(scenario)
+
+
+def test_contacts_learn_of_a_new_device_at_once() -> None:
+    async def scenario(net: ChatNet) -> None:
+        a1, bob, _carol = await net.ring("a1", "bob", "carol")
+        await bob.chat.contacts.add(a1.id)
+        await net.until(lambda: _contact(a1, bob.id), "a1 has bob's request")
+        await a1.chat.contacts.add(bob.id)
+        assert len((await bob.chat.devices.current(a1.id)).devices) == 1  # cached for 5 min
+        account2 = second_device(net, a1)
+        linked_at = clock()
+        await a1.chat.devices.link(account2.node_key.public, "laptop")
+
+        async def two_cached() -> bool:
+            return len((await bob.chat.devices.current(a1.id)).devices) == 2
+
+        await net.until(two_cached, "bob's cached list names the new device")
+        assert clock() - linked_at < 60  # told, not waiting for the cache to expire
 
     simulate(scenario)
