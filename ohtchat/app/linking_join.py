@@ -156,8 +156,7 @@ async def join_link(
         raise _fail(exc) from exc
     sas = verification_string(code.secret, binding)
     text = _(
-        "Verification: {sas}. On your other device, check that it shows the same and type "
-        "/link confirm {digits}"
+        "Verification: {sas}. Type these digits on your other device: /link confirm {digits}"
     ).format(sas=sas, digits=sas_digits(sas))
     ctx.stack.spec.bus.publish(LogEvent("info", text, LINK_TOPIC))
     deadline = min(expires, time.time() + LINK_TTL)
