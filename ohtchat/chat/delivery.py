@@ -218,7 +218,17 @@ class Delivery:
         self.devices.forget(presence.node_public)
 
     async def ping(self, to: str, item: ChatItem, timeout: float) -> None:
-        """Send ``item`` directly and only directly (never to the mailbox); raises when the
-        account has no presence or its node does not answer within ``timeout``."""
-        presence = await self.lookup.lookup(to)
-        await self.pool.request(presence.address, presence.onion, DELIVER, item.body(), timeout)
+        """Send ``item`` directly and only directly (never to the mailbox) to every device of
+        ``to`` at once (each shows our presence on its own); raises when the account has no
+        presence or none of its devices answers within ``timeout``."""
+        targets = await self._targets(to)
+        if not targets:
+            raise ChatError(f"no presence for {to[:16]}…")
+        body = item.body()
+        replies = await asyncio.gather(
+            *(self.pool.request(p.address, p.onion, DELIVER, body, timeout) for p in targets),
+            return_exceptions=True,
+        )
+        failed = [r for r in replies if isinstance(r, BaseException)]
+        if len(failed) == len(replies):
+            raise failed[0]

@@ -320,3 +320,21 @@ def test_contacts_learn_of_a_new_device_at_once() -> None:
         assert clock() - linked_at < 60  # told, not waiting for the cache to expire
 
     simulate(scenario)
+
+
+def test_heartbeats_reach_every_device() -> None:
+    async def scenario(net: ChatNet) -> None:
+        a1, a2, bob, _carol = await linked_pair(net)
+        await bob.chat.contacts.add(a1.id)
+        await net.until(lambda: _contact(a1, bob.id), "a1 has bob's request")
+        await a1.chat.contacts.add(bob.id)
+        await net.until(lambda: _contact(a2, bob.id), "a2 has bob too (synced)")
+        # Both devices forget when they last heard from bob; one heartbeat round reaches both.
+        for device in (a1, a2):
+            device.chat.liveness.last_seen.pop(bob.id, None)
+            assert device.chat.liveness.presence(bob.id) != "online"
+        await bob.chat.heartbeats.send_all()
+        for device in (a1, a2):
+            assert device.chat.liveness.presence(bob.id) == "online", device.name
+
+    simulate(scenario, heartbeat_interval=1e6)  # only the heartbeat sent by hand
