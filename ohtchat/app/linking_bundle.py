@@ -19,7 +19,7 @@ from typing import Any
 from ohtchat.config import Config, ConfigError, Value
 from ohtchat.crypto.keys import AccountKey, account_id
 from ohtchat.devices import DeviceError, DeviceList
-from ohtchat.store.records import Channel, Contact
+from ohtchat.store.records import Channel, Contact, channel_to_doc, contact_to_doc
 from ohtchat.wire.envelope import pack, unpack
 from ohtchat.wire.errors import MalformedMessage
 
@@ -85,28 +85,11 @@ def pack_bundle(
 
 
 def _contact_wire(c: Contact) -> dict[str, Any]:
-    return {
-        "account_id": c.account_id,
-        "name": c.name,
-        "state": c.state,
-        "fingerprint": c.fingerprint,
-        "added": c.added,
-        "account_public": c.account_public,
-        "onions": list(c.onions)[:MAX_ONIONS],
-        "note": c.note,
-        "verified": c.verified,
-    }
+    return {**contact_to_doc(c), "onions": list(c.onions)[:MAX_ONIONS]}
 
 
 def _channel_wire(c: Channel) -> dict[str, Any]:
-    return {
-        "channel_id": c.channel_id,
-        "name": c.name,
-        "members": list(c.members)[:MAX_MEMBERS],
-        "created": c.created,
-        "owner": c.owner,
-        "key": c.key,
-    }
+    return {**channel_to_doc(c), "members": list(c.members)[:MAX_MEMBERS]}
 
 
 # ---------------------------------------------------------------------- reading

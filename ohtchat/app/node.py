@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -203,13 +203,21 @@ class ChatNode:
         """``/newonions``: a new node key, so a new onion address and ring id, certified by the
         account key; the old stack leaves the ring, a new one joins through the peers the old
         one knew and republishes presence."""
+        rotated = replace(self.account, node_key=NodeKey())
+        return await self._restart_as(rotated, lambda: self.store.put_account(rotated.to_stored()))
+
+    async def _restart_as(self, account: LocalAccount, change: Callable[[], None]) -> NodeIdentity:
+        """Stop the stack, ``change`` the store, and start a new stack as ``account`` (a new
+        onion transport when its node key is new), joining through the peers the old stack
+        knew; returns once the new one published its presence (or after 120 s)."""
         known = tuple(self.stack.known_addresses())
         transport = self.stack.pool.transport
         await self.stack.stop()
-        self.account = replace(self.account, node_key=NodeKey())
-        self.store.put_account(self.account.to_stored())
-        self.identity = self.account.identity(int(time.time()))
-        if self.tor is not None:
+        change()
+        moved = account.node_key.public != self.account.node_key.public
+        self.account = account
+        self.identity = account.identity(int(time.time()))
+        if self.tor is not None and moved:
             transport = self.tor.transport(self.identity.node_key)
         self.stack = await self._start_stack(transport, known)
         # Return once the ring knows where we are now (the join loop publishes our presence).
@@ -223,31 +231,26 @@ class ChatNode:
         onion address and ring id). The stack stops, the throwaway account is replaced by
         ``adopted`` (made active), the bundle's device list, contacts, channels and settings
         are stored, and a new stack starts on the same transport."""
-        known = tuple(self.stack.known_addresses())
-        transport = self.stack.pool.transport
-        await self.stack.stop()
         old = self.account
-        self.store.put_account(adopted.to_stored())
-        self.store.set_setting(ACTIVE, adopted.name)
-        if old.name != adopted.name:
-            self.store.delete_account(old.name)
-        # The list the account signed, so this device never publishes one naming only itself.
-        keep_device_list(self.store, bundle.devices)
-        for contact in bundle.contacts:
-            self.store.put_contact(contact)
-        for channel in bundle.channels:
-            self.store.put_channel(channel)
-        for key, value in bundle.config:
-            self.config.set(key, value)
-        if bundle.config and self.options.data_dir is not None and not self.options.memory:
-            self.config.save()
-        self.account = adopted
-        self.identity = adopted.identity(int(time.time()))
-        self.stack = await self._start_stack(transport, known)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stack.announced.wait(), 120)
-        self.bus.publish(StatusEvent.of(self.status_view()))
-        return self.identity
+
+        def store_bundle() -> None:
+            self.store.put_account(adopted.to_stored())
+            self.store.set_setting(ACTIVE, adopted.name)
+            if old.name != adopted.name:
+                self.store.delete_account(old.name)
+            # The list the account signed, so this device never publishes one naming only
+            # itself.
+            keep_device_list(self.store, bundle.devices)
+            for contact in bundle.contacts:
+                self.store.put_contact(contact)
+            for channel in bundle.channels:
+                self.store.put_channel(channel)
+            for key, value in bundle.config:
+                self.config.set(key, value)
+            if bundle.config and self.options.data_dir is not None and not self.options.memory:
+                self.config.save()
+
+        return await self._restart_as(adopted, store_bundle)
 
     async def stop(self) -> None:
         """Leave the ring gracefully, close sessions, stop tor, close the store."""

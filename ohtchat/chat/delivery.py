@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 DELIVER = "chat_deliver"
 #: Every method the chat layer serves.
 METHODS = (DELIVER,)
-#: The state of a device that receipted an item.
-DELIVERED = MessageState.DELIVERED
 #: The error code of a ratchet item the recipient cannot read (its sender starts over).
 UNDECRYPTABLE = "undecryptable"
 
@@ -97,9 +95,11 @@ class Delivery:
         if not targets:
             return self._failed(item, "unknown")
         tried = list(await asyncio.gather(*(self._attempt(p, item) for p in targets)))
+        deposits = []
         if any(wire is not None for _, wire in tried):
             fresh = {p.node_public: p for p in await self._targets(to, fresh=True)}
-            more = [p for node, p in fresh.items() if node not in {t.node_public for t in targets}]
+            known = {t.node_public for t in targets}
+            more = [p for node, p in fresh.items() if node not in known]
             tried += await asyncio.gather(*(self._attempt(p, item) for p in more))
             targets += more
             deposits = [
@@ -107,14 +107,12 @@ class Delivery:
                 for p, (_, wire) in zip(targets, tried, strict=True)
                 if wire is not None and (not fresh or p.node_public in fresh)
             ]
-            states = [s for s, _ in tried if s is not None] + list(await asyncio.gather(*deposits))
-        else:
-            states = [s for s, _ in tried if s is not None]
-        receipted = [p for p, (s, _) in zip(targets, tried, strict=True) if s == DELIVERED]
-        if receipted:
+        states = [s for s, _ in tried if s is not None] + list(await asyncio.gather(*deposits))
+        delivered = MessageState.DELIVERED
+        if receipted := [p for p, (s, _) in zip(targets, tried, strict=True) if s is delivered]:
             self._receipted(item.msg_id, receipted)
             self.failures.pop(item.msg_id, None)
-            return MessageState.DELIVERED
+            return delivered
         if MessageState.QUEUED in states:
             self.failures.pop(item.msg_id, None)
             return MessageState.QUEUED

@@ -14,7 +14,6 @@ replays the list from before an unlink gains nothing.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,8 +26,6 @@ from ohtchat.crypto.keys import account_id
 from ohtchat.devices import DeviceEntry, DeviceError, DeviceList
 from ohtchat.session.identity import PeerIdentity
 from ohtchat.store import Store
-
-log = logging.getLogger(__name__)
 
 #: Lifetime of the device list record (republished with presence, well before it expires).
 DEVICES_TTL = 7 * 24 * 3600
@@ -71,8 +68,8 @@ def _seen_setting(acct_id: str) -> str:
     return f"devices.seen.{acct_id}"
 
 
-#: Called with the node key of a device we just unlinked (to tell contacts and that device).
-Unlinked = Callable[[bytes], Awaitable[None]]
+#: Called with the node key of a device we just linked or unlinked (to tell others).
+DeviceChanged = Callable[[bytes], Awaitable[None]]
 
 
 class DeviceDirectory:
@@ -84,15 +81,14 @@ class DeviceDirectory:
         self.dht = dht
         self.now = now
         self.me = account.account_id
-        #: The list value the DHT held when we last read it (``None``: none, or unreadable).
-        self._in_dht: bytes | None = None
+        #: This device's node key.
         self._node = account.node_key.public
         self._decoded: tuple[bytes, DeviceList] | None = None
         self._cache: dict[str, tuple[float, DeviceList]] = {}
         self._presences: dict[bytes, tuple[float, Presence]] = {}
         #: Told when we linked or unlinked a device (set by the chat service).
-        self.on_link: Unlinked | None = None
-        self.on_unlink: Unlinked | None = None
+        self.on_link: DeviceChanged | None = None
+        self.on_unlink: DeviceChanged | None = None
         #: Told of each device another device of ours added (set by the chat service).
         self.on_new_device: Callable[[DeviceEntry], None] | None = None
 
@@ -100,7 +96,7 @@ class DeviceDirectory:
     @property
     def unlinked(self) -> bool:
         """Whether this device was unlinked from the account (its key is revoked)."""
-        return self._stored().is_revoked(self.account.node_key.public)
+        return self._stored().is_revoked(self._node)
 
     def _stored(self) -> DeviceList:
         raw = self.store.get_setting(_list_setting(self.me))
@@ -136,51 +132,48 @@ class DeviceDirectory:
 
     def _keep(self, devices: DeviceList) -> None:
         self.store.set_setting(_list_setting(self.me), devices.to_value())
-        if not devices.is_revoked(self.account.node_key.public):
-            self.store.set_setting(SELF_SETTING, self.account.node_key.public)
+        if not devices.is_revoked(self._node):
+            self.store.set_setting(SELF_SETTING, self._node)
         self._cache[self.me] = (self.now(), devices)
 
-    async def _merged(self) -> DeviceList:
-        """Our list merged with the one in the DHT (another device may have changed it); a
-        device we did not know is announced (:attr:`on_new_device`)."""
+    async def _merged(self) -> tuple[DeviceList, bytes | None]:
+        """Our list merged with the one in the DHT (another device may have changed it), and
+        the DHT's value (``None``: none, or unreadable); a device we did not know is announced
+        (:attr:`on_new_device`)."""
         mine = self._stored()
-        self._in_dht = None
         try:
             theirs = await self.lookup(self.me)
         except ChatError:
-            return self.own(mine)
-        self._in_dht = theirs.to_value()
+            return self.own(mine), None
         known = {d.node_public for d in mine.devices}
         merged = self.own(mine.merge(theirs))
         if self.on_new_device is not None and known:
             for entry in merged.devices:
                 if entry.node_public not in known and entry.node_public != self._node:
                     self.on_new_device(entry)
-        return merged
+        return merged, theirs.to_value()
 
-    async def publish(self, devices: DeviceList | None = None) -> Any:
-        """Publish our device list, merged with the DHT's, unless the DHT holds exactly it
-        (a list that drops our revocations is overwritten at once); kept in the store."""
-        merged = await self._merged()
-        devices = merged if devices is None else devices.merge(merged)
+    async def publish(self, change: Callable[[DeviceList], DeviceList] | None = None) -> DeviceList:
+        """Merge our list with the DHT's, apply ``change`` (a link or an unlink) and publish
+        the result unless the DHT holds exactly it (so a list that drops our revocations is
+        overwritten); kept in the store. Returns the list as it now stands."""
+        devices, in_dht = await self._merged()
+        if change is not None:
+            devices = change(devices)
         self._keep(devices)
         if devices.is_revoked(self._node):
-            return None  # unlinked: this device no longer writes for the account
+            return devices  # unlinked: this device no longer writes for the account
         value = devices.to_value()
-        if value == self._in_dht:
-            return None
-        return await self.dht.put(devices_key(self.me), value, DEVICES_TTL)
+        if value != in_dht:
+            await self.dht.put(devices_key(self.me), value, DEVICES_TTL)
+        return devices
 
     async def link(self, node_public: bytes, name: str) -> DeviceEntry:
         """Certify a new device's node key and list it (:class:`ChatError` when the list is
         full or the key was revoked)."""
-        devices = await self._merged()
-        try:
-            cert = self.account.key.certify(node_public, int(self.now()))
-            devices = devices.add(cert, name, int(self.now()))
-        except DeviceError as exc:
-            raise ChatError(str(exc)) from exc
-        await self.publish(devices)
+        now = int(self.now())
+        cert = self.account.key.certify(node_public, now)
+        devices = await self.publish(lambda d: _changed(d.add, cert, name, now))
         entry = devices.find(node_public)
         assert entry is not None
         if self.on_link is not None:
@@ -190,21 +183,16 @@ class DeviceDirectory:
     async def unlink(self, node_public: bytes) -> DeviceList:
         """Revoke a device (never this one), publish the list and tell contacts and the
         device (:class:`ChatError` if it is not listed)."""
-        if node_public == self.account.node_key.public:
+        if node_public == self._node:
             raise ChatError("this is the device you are using: unlink it from another one")
-        devices = await self._merged()
-        try:
-            devices = devices.revoke(node_public)
-        except DeviceError as exc:
-            raise ChatError(str(exc)) from exc
-        await self.publish(devices)
+        devices = await self.publish(lambda d: _changed(d.revoke, node_public))
         if self.on_unlink is not None:
             await self.on_unlink(node_public)
         return devices
 
     def is_own_device(self, peer: PeerIdentity) -> bool:
         """Whether ``peer`` is another current device of our account."""
-        if peer.account_id != self.me or peer.node_public == self.account.node_key.public:
+        if peer.account_id != self.me or peer.node_public == self._node:
             return False
         return self.own().speaks_for(peer.node_public, int(self.now()))
 
@@ -264,7 +252,7 @@ class DeviceDirectory:
         found = []
         for entry in devices.devices:
             node = entry.node_public
-            if node == self.account.node_key.public or not devices.speaks_for(node, now):
+            if node == self._node or not devices.speaks_for(node, now):
                 continue
             with contextlib.suppress(ChatError):
                 found.append(await self.device_presence(acct_id, node, fresh))
@@ -295,3 +283,12 @@ class DeviceDirectory:
     def forget(self, node_public: bytes) -> None:
         """Drop a device's cached presence (a delivery to it failed: it may have moved)."""
         self._presences.pop(node_public, None)
+
+
+def _changed(change: Callable[..., DeviceList], *args: Any) -> DeviceList:
+    """``change(*args)`` with a refused change (list full, key revoked or not listed) as a
+    :class:`ChatError`."""
+    try:
+        return change(*args)
+    except DeviceError as exc:
+        raise ChatError(str(exc)) from exc

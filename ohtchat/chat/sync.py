@@ -18,7 +18,6 @@ taken from another current device of our own account (the inbox checks it).
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -32,8 +31,6 @@ from ohtchat.crypto.keys import account_id
 from ohtchat.store import Channel, Contact, Message, MessageState, Store
 from ohtchat.wire.envelope import Fields
 from ohtchat.wire.errors import MalformedMessage
-
-log = logging.getLogger(__name__)
 
 SYNC_SENT = "sync_sent"
 SYNC_READ = "sync_read"

@@ -19,9 +19,9 @@ from ohtchat.app.dispatch import HandlerTable
 from ohtchat.app.handlers.context import Context
 from ohtchat.app.linking_bundle import pack_bundle
 from ohtchat.app.linking_join import join_link
+from ohtchat.chat.devices import device_id
 from ohtchat.chat.errors import ChatError
 from ohtchat.commands.errors import CommandFailed, NotFound
-from ohtchat.crypto.ids import node_id
 from ohtchat.crypto.onion import onion_address
 from ohtchat.devices import DeviceEntry, DeviceError
 from ohtchat.i18n import _
@@ -31,8 +31,8 @@ HANDLERS: HandlerTable[Context] = HandlerTable()
 
 
 def short_node(node_public: bytes) -> str:
-    """How a device is shown: the first 8 hex digits of its node id."""
-    return f"{node_id(node_public):064x}"[:8]
+    """How a device is shown: the first 8 hex digits of its device id."""
+    return device_id(node_public)[:8]
 
 
 @HANDLERS.handles(Link)
@@ -117,7 +117,7 @@ async def joinlink(ctx: Context, args: JoinLink) -> CommandResult:
 def _view(entry: DeviceEntry, me: bytes) -> DeviceView:
     return DeviceView(
         name=entry.name,
-        node_id=f"{node_id(entry.node_public):064x}",
+        node_id=device_id(entry.node_public),
         onion=onion_address(entry.node_public),
         added=entry.added,
         expires=entry.cert.expires,
@@ -158,9 +158,7 @@ async def unlink(ctx: Context, args: Unlink) -> CommandResult:
     matches = [
         e
         for e in own.devices
-        if e.name.lower() == ref
-        or (len(ref) >= 4 and short_node(e.node_public).startswith(ref))
-        or (len(ref) > 8 and f"{node_id(e.node_public):064x}".startswith(ref))
+        if e.name.lower() == ref or (len(ref) >= 4 and device_id(e.node_public).startswith(ref))
     ]
     if len(matches) != 1:
         raise NotFound(_("No single device matches '{ref}': see /devices.").format(ref=args.device))
@@ -171,7 +169,7 @@ async def unlink(ctx: Context, args: Unlink) -> CommandResult:
             code="this_device",
         )
     await ctx.chat.devices.unlink(entry.node_public)
-    data: dict[str, Any] = {"node_id": f"{node_id(entry.node_public):064x}"}
+    data: dict[str, Any] = {"node_id": device_id(entry.node_public)}
     text = _("Unlinked {name} ({id}): its key is revoked.").format(
         name=entry.name, id=short_node(entry.node_public)
     )
